@@ -1,0 +1,38 @@
+# Two commands do all the set-up: `make run` and `make test`.
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+UV := .tools/bin/uv
+
+.PHONY: run test check lint typecheck openapi openapi-check install bench clean
+
+$(UV):
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PYTHON) -m app.cli dev
+
+test: install lint typecheck $(if $(wildcard mk/deploy.mk),lint-docker)
+	$(PYTEST) -q
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy app
+
+openapi: install
+	$(PYTHON) -m app.cli export-openapi
+
+clean:
+	rm -rf .data .pytest_cache .mypy_cache .ruff_cache
+
+include $(wildcard mk/*.mk)

@@ -1,0 +1,94 @@
+"""The reads' parameters, defined once for the FastAPI routes (documentation, validation)
+and for the fast layer (which answers only what it can parse exactly as the routes do)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Path, Query
+
+from app.restrictions.kinds import Channel, Direction
+
+CUSTOMER_REF_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
+SERVICE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,100}$"
+_CUSTOMER_REF = re.compile(CUSTOMER_REF_PATTERN)
+_SERVICE = re.compile(SERVICE_PATTERN)
+
+CustomerRef = Annotated[
+    str,
+    Path(
+        description="The CRM's reference for the customer: 1 to 64 printable characters. "
+        "An unknown customer is not an error: it has no restrictions.",
+        min_length=1,
+        max_length=64,
+        pattern=CUSTOMER_REF_PATTERN,
+        examples=["C0000001"],
+    ),
+]
+ServiceParam = Annotated[
+    str | None,
+    Query(
+        description="Apply only markers that cover this service (council-wide ones always apply).",
+        min_length=1,
+        max_length=100,
+        pattern=SERVICE_PATTERN,
+        examples=["Housing"],
+    ),
+]
+ChannelParam = Annotated[Channel, Query(description="The channel of the contact.")]
+AtParam = Annotated[
+    datetime | None,
+    Query(
+        description="The instant asked about, ISO 8601 with offset (default: now). Markers "
+        "already ended or lifted are not considered, whatever the instant.",
+        examples=["2026-11-24T11:00:00+00:00"],
+    ),
+]
+DirectionParam = Annotated[
+    Direction,
+    Query(description="inbound: the customer contacts us; outbound: the council contacts them."),
+]
+
+
+def valid_customer_ref(value: str) -> bool:
+    return _CUSTOMER_REF.match(value) is not None
+
+
+def valid_service(value: str) -> bool:
+    return _SERVICE.match(value) is not None
+
+
+_PLAIN_ISO = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-](0\d|1\d|2[0-3]):[0-5]\d)$"
+)
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def at_fault(value: datetime) -> str | None:
+    """Why an `at` cannot be answered, or None when it can."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return (
+            "give a UTC offset (e.g. +00:00 or Z): local times are ambiguous when the clocks change"
+        )
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        return "out of range"
+    if not EARLIEST <= instant < LATEST:
+        return "must be between 1970 and 2200"
+    return None
+
+
+def parse_at(value: str) -> datetime | None:
+    """Only the plainest ISO 8601 form with an explicit offset: anything else is left to
+    the FastAPI route, which either accepts it or gives the problem response."""
+    if _PLAIN_ISO.match(value) is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if at_fault(parsed) is None else None

@@ -1,0 +1,306 @@
+"""The documented, canonical definition of the two reads and the batch check. The fast
+layer (app/fastpath.py) answers the plain forms of the two GETs with the same functions;
+everything else arrives here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request
+from starlette.responses import Response
+
+from app.auth import Action, ActionContext, authorise
+from app.contact_check.answers import (
+    JSON,
+    Answer,
+    batch_item,
+    contact_check_answer,
+    restrictions_answer,
+)
+from app.contact_check.params import (
+    AtParam,
+    ChannelParam,
+    CustomerRef,
+    DirectionParam,
+    ServiceParam,
+    at_fault,
+)
+from app.contact_check.schemas import (
+    MAX_BATCH,
+    BatchCheckIn,
+    BatchCheckOut,
+    ContactCheckFlat,
+    ContactCheckOut,
+)
+from app.problems import invalid, problem_responses
+from app.restrictions.kinds import Direction
+from app.restrictions.mapping import iso
+from app.restrictions.schemas import RestrictionsOut
+from app.snapshot.reads import ReadModel
+
+router = APIRouter(tags=["Contact checks"])
+
+
+def only_params(*names: str) -> Callable[[Request], None]:
+    """A misspelt parameter would otherwise be ignored and change the answer silently."""
+    allowed = frozenset(names)
+
+    def check(request: Request) -> None:
+        for name in request.query_params:
+            if name not in allowed:
+                raise invalid(
+                    f"query.{name}", f"unknown parameter; use {', '.join(sorted(allowed))}"
+                )
+        for name in allowed:
+            if len(request.query_params.getlist(name)) > 1:
+                raise invalid(f"query.{name}", "give this parameter once")
+
+    return check
+
+
+def to_response(answer: Answer) -> Response:
+    return Response(
+        content=answer.body,
+        status_code=answer.status,
+        headers={k.decode(): v.decode() for k, v in answer.headers},
+    )
+
+
+def reads(request: Request) -> ReadModel:
+    model: ReadModel = request.app.state.reads
+    return model
+
+
+def clock(request: Request) -> Callable[[], datetime]:
+    now: Callable[[], datetime] = request.app.state.clock
+    return now
+
+
+def checked_at(at: datetime | None, now: datetime) -> datetime:
+    if at is None:
+        return now
+    fault = at_fault(at)
+    if fault is not None:
+        raise invalid("query.at", fault)
+    return at
+
+
+_RESTRICTIONS_EXAMPLE: dict[str, Any] = {
+    "customer_ref": "DEMO-SCHEDULE",
+    "restricted": True,
+    "preferred_language": "cy",
+    "markers": [
+        {
+            "id": "8f0b4c1e-3f1c-4c55-9d59-0d6d3f1d2a11",
+            "customer_ref": "DEMO-SCHEDULE",
+            "kind": "telephone_schedule",
+            "status": "active",
+            "summary": "Telephone calls are taken only on Tuesday and Thursday 10:00 to 12:00.",
+            "details": {
+                "windows": [{"days": ["tuesday", "thursday"], "start": "10:00", "end": "12:00"}],
+                "max_call_minutes": None,
+            },
+            "services": None,
+            "starts_at": "2026-11-02T09:00:00+00:00",
+            "ends_at": None,
+            "review_due": "2027-05-01",
+            "reason": "Repeated abusive calls.",
+            "created_by": "CCSM-01",
+            "created_at": "2026-11-02T09:00:00+00:00",
+            "version": 1,
+            "lifted_at": None,
+            "lifted_by": None,
+            "lift_reason": None,
+        }
+    ],
+    "allowed_channels": ["email", "letter", "in_person", "online", "social_media"],
+    "single_point_of_contact": None,
+    "as_of": "2026-11-24T12:00:01+00:00",
+    "stale": False,
+}
+
+
+@router.get(
+    "/customers/{customer_ref}/restrictions",
+    summary="Read a customer's restrictions (the CRM read)",
+    description=(
+        "Markers in force now for the customer, each with a plain-English `summary` a call "
+        "handler can read aloud, the channels still open, and the single point of contact. "
+        "`include=all` lists every marker ever recorded (lifted, expired, scheduled) with "
+        "what is in force still judged from the current ones. An unknown customer is not an "
+        "error: it has no restrictions. Send `If-None-Match` with the ETag to get 304 when "
+        "nothing changed. `as_of`/`stale` say how current the answer is: while the database "
+        "cannot be reached the last confirmed state is answered with `stale: true`."
+    ),
+    response_model=None,
+    responses={
+        200: {
+            "model": RestrictionsOut,
+            "description": "The customer's restrictions.",
+            "content": {"application/json": {"example": _RESTRICTIONS_EXAMPLE}},
+            "headers": {"ETag": {"schema": {"type": "string"}, "description": "Weak validator."}},
+        },
+        304: {"description": "Not modified since the ETag given in If-None-Match."},
+        **problem_responses(422, 503),
+    },
+    dependencies=[Depends(only_params("include", "service"))],
+)
+async def read_restrictions(
+    customer_ref: CustomerRef,
+    request: Request,
+    include: Annotated[
+        Literal["current", "all"],
+        Query(description="current: markers in force now; all: every marker with history."),
+    ] = "current",
+    service: ServiceParam = None,
+    if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
+    _: ActionContext = Depends(authorise(Action.READ_RESTRICTIONS)),
+) -> Response:
+    model = reads(request)
+    now = clock(request)()
+    view, freshness = await model.view(customer_ref, now)
+    history = await model.history(customer_ref) if include == "all" else None
+    return to_response(restrictions_answer(view, now, freshness, service, history, if_none_match))
+
+
+@router.get(
+    "/customers/{customer_ref}/contact-check",
+    summary="May this contact happen now, on this channel?",
+    description=(
+        "The telephony and CRM check before a contact. `outcome` is `allow`, `deny`, "
+        "`route_to_contact` (allowed, via the named officer in `route_to`) or `read_and_file` "
+        "(read for new issues, filed without acknowledgement). When several markers apply the "
+        "most restrictive wins and every one is listed in `reasons`. `next_allowed_at` is the "
+        "first instant at or after `at` when the channel opens again. `format=flat` gives the "
+        "same answer as a flat object of strings for contact-centre flows (Amazon Connect "
+        "STRING_MAP, Genesys data actions): routing fields are codes, times come as ISO 8601 "
+        "and epoch seconds."
+    ),
+    response_model=None,
+    responses={
+        200: {
+            "description": "The answer, as JSON or (format=flat) as a flat map of strings.",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/ContactCheckOut"},
+                            {"$ref": "#/components/schemas/ContactCheckFlat"},
+                        ]
+                    },
+                    "example": {
+                        "customer_ref": "DEMO-SCHEDULE",
+                        "channel": "phone",
+                        "direction": "inbound",
+                        "service": None,
+                        "at": "2026-11-24T12:00:00+00:00",
+                        "allowed": False,
+                        "outcome": "deny",
+                        "reasons": [
+                            {
+                                "marker_id": "8f0b4c1e-3f1c-4c55-9d59-0d6d3f1d2a11",
+                                "kind": "telephone_schedule",
+                                "message": "Outside the agreed call times. Telephone calls "
+                                "are taken only on Tuesday and Thursday 10:00 to 12:00.",
+                            }
+                        ],
+                        "next_allowed_at": "2026-11-26T10:00:00+00:00",
+                        "allowed_channels": [
+                            "email",
+                            "letter",
+                            "in_person",
+                            "online",
+                            "social_media",
+                        ],
+                        "route_to": None,
+                        "preferred_language": "cy",
+                        "as_of": "2026-11-24T12:00:01+00:00",
+                        "stale": False,
+                    },
+                }
+            },
+        },
+        **problem_responses(422, 503),
+    },
+    dependencies=[Depends(only_params("channel", "at", "direction", "service", "format"))],
+)
+async def contact_check(
+    customer_ref: CustomerRef,
+    request: Request,
+    channel: ChannelParam,
+    at: AtParam = None,
+    direction: DirectionParam = Direction.INBOUND,
+    service: ServiceParam = None,
+    format: Annotated[
+        Literal["json", "flat"], Query(description="json (default) or flat.")
+    ] = "json",
+    _: ActionContext = Depends(authorise(Action.CHECK_CONTACT)),
+) -> Response:
+    now = clock(request)()
+    when = checked_at(at, now)
+    view, freshness = await reads(request).view(customer_ref, now)
+    return to_response(
+        contact_check_answer(view, channel, when, freshness, direction, service, format == "flat")
+    )
+
+
+@router.post(
+    "/contact-checks",
+    summary="Check many customers at once (letter runs)",
+    description=(
+        f"Up to {MAX_BATCH} customers per request, for one channel, direction and time; the "
+        "results come back in the order asked. For a larger run, split the list into pages of "
+        f"at most {MAX_BATCH} and send them one after another (or two at a time), with the "
+        "same `at` so every page is judged at the same instant. More than the limit: 422."
+    ),
+    response_model=None,
+    responses={
+        200: {"model": BatchCheckOut, "description": "One result per customer, in order."},
+        **problem_responses(413, 422, 503),
+    },
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {
+                    "example": {"channel": "letter", "customer_refs": ["C0000001", "DEMO-SCHEDULE"]}
+                }
+            }
+        }
+    },
+)
+async def batch_check(
+    body: BatchCheckIn,
+    request: Request,
+    _: ActionContext = Depends(authorise(Action.CHECK_CONTACT)),
+) -> Response:
+    now = clock(request)()
+    when = checked_at(body.at, now)
+    views, freshness = await reads(request).views(body.customer_refs, now)
+    unrestricted: dict[str | None, dict[str, Any]] = {}
+    results = []
+    for view in views:
+        if view.markers:
+            results.append(batch_item(view, body.channel, when, body.direction, body.service))
+            continue
+        # With no markers every such customer gets the same answer but for its reference.
+        template = unrestricted.get(view.preferred_language)
+        if template is None:
+            template = batch_item(view, body.channel, when, body.direction, body.service)
+            unrestricted[view.preferred_language] = template
+        results.append({**template, "customer_ref": view.customer_ref})
+    payload = {
+        "channel": body.channel.value,
+        "direction": body.direction.value,
+        "service": body.service,
+        "at": iso(when),
+        "as_of": iso(freshness.as_of),
+        "stale": freshness.stale,
+        "results": results,
+    }
+    return Response(orjson.dumps(payload), media_type=JSON.decode())
+
+
+__all__ = ["ContactCheckFlat", "ContactCheckOut", "router"]

@@ -1,0 +1,297 @@
+"""The contact check: may this contact happen at this time, on this channel?
+
+Pure functions over markers (DOMAIN.md, "The contact check, kind by kind"). Both the CRM
+read and the contact check, on every path (fast layer, FastAPI route, batch, database
+fallback), answer through `check_contact` and `allowed_channels`."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+
+from app.contact_check import periods, schedule
+from app.restrictions import wording
+from app.restrictions.details import (
+    BehaviourContractDetails,
+    ChannelLimitDetails,
+    ContactQuotaDetails,
+    ReadAndFileDetails,
+    SinglePointOfContactDetails,
+    SocialMediaBlockDetails,
+    TelephoneScheduleDetails,
+)
+from app.restrictions.domain import Marker
+from app.restrictions.kinds import (
+    ALL_CHANNELS,
+    OUTCOME_SEVERITY,
+    Channel,
+    Direction,
+    MarkerKind,
+    Outcome,
+)
+
+# Recorded inbound contacts by channel, each list sorted by time: what quotas count.
+ContactLog = Mapping[Channel, Sequence[datetime]]
+NO_CONTACTS: ContactLog = MappingProxyType({})
+
+# How far ahead an opening is looked for before "nothing in force will ever open it".
+_HORIZON = timedelta(days=400)
+_MAX_STEPS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    marker_id: str
+    kind: MarkerKind
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    outcome: Outcome
+    reasons: tuple[Reason, ...]
+    next_allowed_at: datetime | None
+    allowed_channels: tuple[Channel, ...] | None
+    route_to: SinglePointOfContactDetails | None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome is not Outcome.DENY
+
+
+@lru_cache(maxsize=4096)
+def _segments(details: TelephoneScheduleDetails) -> tuple[schedule.Segment, ...]:
+    return schedule.segments(details.windows)
+
+
+def _count_in_period(contacts: ContactLog, quota: ContactQuotaDetails, at: datetime) -> int:
+    start, end = periods.period_bounds(at, quota.period)
+    times = contacts.get(quota.channel, ())
+    return bisect_left(times, end) - bisect_left(times, start)
+
+
+def denies(
+    marker: Marker, channel: Channel, at: datetime, direction: Direction, contacts: ContactLog
+) -> bool:
+    """Whether this marker, if in force at `at`, stops this contact."""
+    details = marker.details
+    match marker.kind:
+        case MarkerKind.TELEPHONE_SUSPENSION:
+            return channel is Channel.PHONE
+        case MarkerKind.CHANNEL_LIMIT:
+            assert isinstance(details, ChannelLimitDetails)
+            return channel not in details.channels
+        case MarkerKind.TELEPHONE_SCHEDULE:
+            assert isinstance(details, TelephoneScheduleDetails)
+            return channel is Channel.PHONE and not schedule.is_open(_segments(details), at)
+        case MarkerKind.CONTACT_QUOTA:
+            assert isinstance(details, ContactQuotaDetails)
+            # A quota limits what the customer sends us, not what the council sends.
+            if direction is Direction.OUTBOUND or channel is not details.channel:
+                return False
+            return _count_in_period(contacts, details, at) >= details.limit
+        case MarkerKind.SOCIAL_MEDIA_BLOCK:
+            return channel is Channel.SOCIAL_MEDIA
+        case _:
+            return False
+
+
+def _reopens_at(
+    marker: Marker, channel: Channel, at: datetime, direction: Direction, contacts: ContactLog
+) -> datetime | None:
+    """The earliest instant at or after `at` at which this (denying) marker stops denying;
+    until then it denies without a break. None: never, while it stays as recorded."""
+    end = marker.ends_at
+    opening: datetime | None = None
+    details = marker.details
+    if isinstance(details, TelephoneScheduleDetails):
+        opening = schedule.next_open(_segments(details), at)
+    elif isinstance(details, ContactQuotaDetails):
+        opening = periods.period_bounds(at, details.period)[1]
+    if opening is None:
+        return end
+    return opening if end is None else min(opening, end)
+
+
+def _blocking(
+    markers: Sequence[Marker],
+    channel: Channel,
+    at: datetime,
+    direction: Direction,
+    contacts: ContactLog,
+) -> list[Marker]:
+    return [m for m in markers if m.in_force(at) and denies(m, channel, at, direction, contacts)]
+
+
+def next_allowed_at(
+    markers: Sequence[Marker],
+    channel: Channel,
+    at: datetime,
+    direction: Direction,
+    contacts: ContactLog,
+) -> datetime | None:
+    """The first instant at or after `at` at which no marker denies the channel: every
+    blocking marker must have reopened at once (a suspension ending Tuesday 09:00 with a
+    Tuesday 10:00-12:00 schedule gives Tuesday 10:00). None when the channel is open at
+    `at`, or when nothing in force will ever open it."""
+    t = at
+    for _ in range(_MAX_STEPS):
+        blocking = _blocking(markers, channel, t, direction, contacts)
+        if not blocking:
+            return None if t == at else t
+        reopenings = [_reopens_at(m, channel, t, direction, contacts) for m in blocking]
+        if any(r is None for r in reopenings):
+            return None
+        # Each blocking marker denies without a break until it reopens, so nothing before
+        # the latest reopening can be allowed.
+        t = max(r for r in reopenings if r is not None)
+        if t - at > _HORIZON:
+            return None
+    return None
+
+
+def allowed_channels(
+    markers: Sequence[Marker], at: datetime, direction: Direction, contacts: ContactLog
+) -> tuple[Channel, ...] | None:
+    """Channels no marker denies at `at`; None when every channel is open. A restriction
+    limits how we talk, never whether we deal with the matter, so the answer always says
+    which lines stay open."""
+    in_force = [m for m in markers if m.in_force(at)]
+    if not in_force:
+        return None
+    open_channels = tuple(
+        c for c in ALL_CHANNELS if not any(denies(m, c, at, direction, contacts) for m in in_force)
+    )
+    return None if len(open_channels) == len(ALL_CHANNELS) else open_channels
+
+
+def single_point_of_contact(
+    markers: Sequence[Marker], at: datetime
+) -> SinglePointOfContactDetails | None:
+    """The officer in force now; if several are recorded, the one that started last."""
+    current = [
+        m for m in markers if m.kind is MarkerKind.SINGLE_POINT_OF_CONTACT and m.in_force(at)
+    ]
+    if not current:
+        return None
+    latest = max(current, key=lambda m: (m.starts_at, m.created_at))
+    assert isinstance(latest.details, SinglePointOfContactDetails)
+    return latest.details
+
+
+def _assess(
+    marker: Marker,
+    channel: Channel,
+    at: datetime,
+    direction: Direction,
+    contacts: ContactLog,
+) -> tuple[Outcome, str] | None:
+    """This marker's effect on the contact, with the reason the handler sees; None when it
+    does not concern this channel."""
+    details = marker.details
+    channel_word = wording.CHANNEL_WORDS[channel]
+    if denies(marker, channel, at, direction, contacts):
+        return Outcome.DENY, _denial_message(marker, channel)
+    match marker.kind:
+        case MarkerKind.TELEPHONE_SCHEDULE if channel is Channel.PHONE:
+            assert isinstance(details, TelephoneScheduleDetails)
+            return Outcome.ALLOW, (
+                f"Within the agreed call times. {wording.say_schedule(details)}."
+            )
+        case MarkerKind.CONTACT_QUOTA if direction is Direction.INBOUND:
+            assert isinstance(details, ContactQuotaDetails)
+            if details.channel is not channel:
+                return None
+            used = _count_in_period(contacts, details, at)
+            return Outcome.ALLOW, (
+                f"{used} of {details.limit} {channel_word} contacts "
+                f"{wording.PERIOD_WORDS[details.period]} used."
+            )
+        case MarkerKind.SINGLE_POINT_OF_CONTACT:
+            assert isinstance(details, SinglePointOfContactDetails)
+            verb = "Route to" if direction is Direction.INBOUND else "Contact is made only by"
+            return Outcome.ROUTE_TO_CONTACT, f"{verb} {wording.say_officer(details)}."
+        case MarkerKind.BEHAVIOUR_CONTRACT:
+            assert isinstance(details, BehaviourContractDetails)
+            return Outcome.ALLOW, f"Behaviour contract in place. Terms: {details.terms}"
+        case MarkerKind.READ_AND_FILE:
+            assert isinstance(details, ReadAndFileDetails)
+            if channel not in details.channels:
+                return None
+            if direction is Direction.OUTBOUND:
+                return Outcome.ALLOW, (
+                    f"Do not acknowledge the customer's {channel_word}s; other "
+                    f"{channel_word}s may be sent."
+                )
+            return Outcome.READ_AND_FILE, (
+                f"Read this {channel_word} for new issues, then file it without acknowledgement."
+            )
+        case _:
+            return None
+
+
+def _denial_message(marker: Marker, channel: Channel) -> str:
+    details = marker.details
+    until = f" until {wording.say_instant(marker.ends_at)}" if marker.ends_at else ""
+    match marker.kind:
+        case MarkerKind.TELEPHONE_SUSPENSION:
+            return f"Telephone contact is suspended{until}."
+        case MarkerKind.CHANNEL_LIMIT:
+            assert isinstance(details, ChannelLimitDetails)
+            return (
+                f"Contact is limited to {wording.say_channels(details.channels)}{until}; "
+                f"{wording.CHANNEL_WORDS[channel]} is not one of them."
+            )
+        case MarkerKind.TELEPHONE_SCHEDULE:
+            assert isinstance(details, TelephoneScheduleDetails)
+            return f"Outside the agreed call times. {wording.say_schedule(details)}."
+        case MarkerKind.CONTACT_QUOTA:
+            assert isinstance(details, ContactQuotaDetails)
+            return (
+                f"The limit of {details.limit} {wording.CHANNEL_WORDS[channel]} contacts "
+                f"{wording.PERIOD_WORDS[details.period]} has been reached."
+            )
+        case _:
+            assert isinstance(details, SocialMediaBlockDetails)
+            return f"Social media contact is blocked ({details.platform}){until}."
+
+
+def check_contact(
+    markers: Sequence[Marker],
+    channel: Channel,
+    at: datetime,
+    direction: Direction = Direction.INBOUND,
+    service: str | None = None,
+    contacts: ContactLog = NO_CONTACTS,
+) -> CheckResult:
+    """The answer to "may this contact happen now, on this channel?". The most
+    restrictive effect wins and every marker that concerns the contact is a reason."""
+    relevant = [m for m in markers if m.covers(service)]
+    outcome = Outcome.ALLOW
+    reasons: list[Reason] = []
+    for marker in relevant:
+        if not marker.in_force(at):
+            continue
+        assessed = _assess(marker, channel, at, direction, contacts)
+        if assessed is None:
+            continue
+        effect, message = assessed
+        reasons.append(Reason(marker.id, marker.kind, message))
+        if OUTCOME_SEVERITY[effect] > OUTCOME_SEVERITY[outcome]:
+            outcome = effect
+    next_at = (
+        next_allowed_at(relevant, channel, at, direction, contacts)
+        if outcome is Outcome.DENY
+        else None
+    )
+    return CheckResult(
+        outcome=outcome,
+        reasons=tuple(reasons),
+        next_allowed_at=next_at,
+        allowed_channels=allowed_channels(relevant, at, direction, contacts),
+        route_to=single_point_of_contact(relevant, at),
+    )

@@ -1,0 +1,75 @@
+"""Weekly telephone windows in London local time (DOMAIN.md: telephone_schedule).
+
+An instant is inside a window when the London clock then shows a time in [start, end) on
+one of the window's days. This single rule gives the right answers across the clock
+changes: a window in March's skipped hour is shorter, one in October's repeated hour
+opens twice. A window ending 24:00 runs to midnight; one whose end is earlier than its
+start runs past midnight into the next day."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.contact_check.london import local_wall, occurrences
+from app.restrictions.details import ScheduleWindow, clock_minutes
+
+MINUTES_PER_DAY = 1440
+_DAYS_AHEAD = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Part of a window within one local day: weekday 0 is Monday; minutes from midnight."""
+
+    weekday: int
+    start: int
+    end: int
+
+
+def segments(windows: Iterable[ScheduleWindow]) -> tuple[Segment, ...]:
+    result: list[Segment] = []
+    for window in windows:
+        start, end = clock_minutes(window.start), clock_minutes(window.end)
+        for day in window.days:
+            if end > start:
+                result.append(Segment(day.number, start, end))
+            else:
+                result.append(Segment(day.number, start, MINUTES_PER_DAY))
+                if end > 0:
+                    result.append(Segment((day.number + 1) % 7, 0, end))
+    return tuple(result)
+
+
+def is_open(segs: Sequence[Segment], instant: datetime) -> bool:
+    wall = local_wall(instant)
+    minute = wall.hour * 60 + wall.minute + (wall.second + wall.microsecond / 1e6) / 60
+    weekday = wall.weekday()
+    return any(s.weekday == weekday and s.start <= minute < s.end for s in segs)
+
+
+def next_open(segs: Sequence[Segment], instant: datetime) -> datetime | None:
+    """The first instant at or after `instant` inside a window (None if there are none)."""
+    if not segs:
+        return None
+    if is_open(segs, instant):
+        return instant
+    today = local_wall(instant).replace(hour=0, minute=0, second=0, microsecond=0)
+    best: datetime | None = None
+    for offset in range(-1, _DAYS_AHEAD):
+        day = today + timedelta(days=offset)
+        for seg in segs:
+            if seg.weekday != day.weekday():
+                continue
+            opening = day + timedelta(minutes=seg.start)
+            for candidate in occurrences(opening):
+                if (
+                    candidate >= instant
+                    and is_open(segs, candidate)
+                    and (best is None or candidate < best)
+                ):
+                    best = candidate
+        if best is not None and offset >= 1:
+            break
+    return best

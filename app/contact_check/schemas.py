@@ -1,0 +1,113 @@
+"""Response shapes of the contact check and the batch check (for the documentation; the
+bytes themselves come from app/contact_check/answers.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.contact_check.params import CUSTOMER_REF_PATTERN, SERVICE_PATTERN
+from app.restrictions.kinds import Channel, Direction, Language, MarkerKind, Outcome
+from app.restrictions.schemas import Officer
+
+MAX_BATCH = 10_000
+
+
+class ReasonOut(BaseModel):
+    marker_id: str
+    kind: MarkerKind
+    message: str = Field(description="What the handler should know, in plain English.")
+
+
+class ContactCheckOut(BaseModel):
+    customer_ref: str
+    channel: Channel
+    direction: Direction
+    service: str | None
+    at: datetime
+    allowed: bool
+    outcome: Outcome
+    reasons: list[ReasonOut] = Field(description="Every marker that concerns this contact.")
+    next_allowed_at: datetime | None = Field(
+        description="First instant at or after `at` when this channel opens; null when it is "
+        "open now or nothing in force will ever open it."
+    )
+    allowed_channels: list[Channel] | None = Field(
+        description="Channels open at `at`; null when every channel is open."
+    )
+    route_to: Officer | None
+    preferred_language: Language | None
+    as_of: datetime
+    stale: bool
+
+
+class ContactCheckFlat(BaseModel):
+    """`format=flat`: the same answer as one flat object of strings. Also present:
+    reason_N_kind, reason_N_marker_id and reason_N_message for N = 1..reason_count."""
+
+    model_config = ConfigDict(extra="allow")
+
+    customer_ref: str
+    channel: str
+    direction: str
+    service: str
+    at: str
+    at_epoch: str
+    allowed: str = Field(examples=["false"])
+    outcome: str = Field(examples=["deny"])
+    next_allowed_at: str
+    next_allowed_at_epoch: str
+    allowed_channels: str = Field(
+        description="Open channels joined by '-', or 'any'.", examples=["email-letter"]
+    )
+    route_to_officer_id: str
+    route_to_name: str
+    route_to_phone: str
+    route_to_email: str
+    preferred_language: str
+    reason_count: str
+    message: str
+    as_of: str
+    as_of_epoch: str
+    stale: str
+
+
+class BatchCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    direction: Direction = Direction.INBOUND
+    service: Annotated[str, Field(min_length=1, max_length=100, pattern=SERVICE_PATTERN)] | None = (
+        None
+    )
+    customer_refs: list[
+        Annotated[str, Field(min_length=1, max_length=64, pattern=CUSTOMER_REF_PATTERN)]
+    ] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description=f"Up to {MAX_BATCH} customers; answers come back in the same order.",
+    )
+
+
+class BatchItemOut(BaseModel):
+    customer_ref: str
+    allowed: bool
+    outcome: Outcome
+    reasons: list[ReasonOut]
+    next_allowed_at: datetime | None
+    allowed_channels: list[Channel] | None
+    route_to: Officer | None
+    preferred_language: Language | None
+
+
+class BatchCheckOut(BaseModel):
+    channel: Channel
+    direction: Direction
+    service: str | None
+    at: datetime
+    as_of: datetime
+    stale: bool
+    results: list[BatchItemOut]

@@ -1,0 +1,135 @@
+"""A small ASGI layer in front of the FastAPI app that answers the two hot reads in their
+ordinary valid form, straight from the snapshot, with the same functions the routes use.
+
+It answers only when it is sure to give the routes' exact answer: a GET of
+/customers/{ref}/restrictions or /customers/{ref}/contact-check whose parameters it
+parses exactly as the routes do, while the snapshot is current. Anything else — bad
+input, unknown or repeated parameters, include=all, a stale snapshot, every other path —
+goes to the FastAPI app unchanged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.contact_check.answers import Answer, Freshness, contact_check_answer, restrictions_answer
+from app.contact_check.params import parse_at, valid_customer_ref, valid_service
+from app.restrictions.kinds import Channel, Direction
+
+_PREFIX = "/customers/"
+_RESTRICTIONS = "/restrictions"
+_CHECK = "/contact-check"
+_CHANNELS = {c.value: c for c in Channel}
+_DIRECTIONS = {d.value: d for d in Direction}
+
+
+def _query(raw: bytes, allowed: frozenset[str]) -> dict[str, str] | None:
+    if not raw:
+        return {}
+    try:
+        text = raw.decode("latin-1")
+    except UnicodeDecodeError:
+        return None
+    # Only plain ASCII names and values; percent-escapes and '+' go to the routes.
+    if "%" in text or "+" in text:
+        return None
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True):
+        if name not in allowed or name in params:
+            return None
+        params[name] = value
+    return params
+
+
+class FastReads:
+    def __init__(self, app: ASGIApp, state_of: Callable[[], Any]) -> None:
+        self.app = app
+        self.state_of = state_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            answer = self._answer(scope)
+            if answer is not None:
+                await _send(send, answer)
+                return
+        await self.app(scope, receive, send)
+
+    def _answer(self, scope: Scope) -> Answer | None:
+        path: str = scope["path"]
+        if not path.startswith(_PREFIX):
+            return None
+        state = self.state_of()
+        snapshot = getattr(state, "snapshot", None)
+        if snapshot is None:
+            return None
+        now: datetime = state.clock()
+        if not snapshot.is_fresh(now):
+            return None
+        if path.endswith(_RESTRICTIONS):
+            ref = path[len(_PREFIX) : -len(_RESTRICTIONS)]
+            return self._restrictions(scope, snapshot, ref, now)
+        if path.endswith(_CHECK):
+            ref = path[len(_PREFIX) : -len(_CHECK)]
+            return self._check(scope, snapshot, ref, now)
+        return None
+
+    @staticmethod
+    def _restrictions(scope: Scope, snapshot: Any, ref: str, now: datetime) -> Answer | None:
+        if "/" in ref or not valid_customer_ref(ref):
+            return None
+        params = _query(scope["query_string"], _RESTRICTION_PARAMS)
+        if params is None or params.get("include", "current") != "current":
+            return None
+        service = params.get("service")
+        if service is not None and not valid_service(service):
+            return None
+        if_none_match = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                if if_none_match is not None:
+                    return None
+                if_none_match = value.decode("latin-1")
+        freshness = Freshness(snapshot.confirmed_at, False)
+        return restrictions_answer(snapshot.view(ref), now, freshness, service, None, if_none_match)
+
+    @staticmethod
+    def _check(scope: Scope, snapshot: Any, ref: str, now: datetime) -> Answer | None:
+        if "/" in ref or not valid_customer_ref(ref):
+            return None
+        params = _query(scope["query_string"], _CHECK_PARAMS)
+        if params is None:
+            return None
+        channel = _CHANNELS.get(params.get("channel", ""))
+        direction = _DIRECTIONS.get(params.get("direction", "inbound"))
+        fmt = params.get("format", "json")
+        if channel is None or direction is None or fmt not in ("json", "flat"):
+            return None
+        service = params.get("service")
+        if service is not None and not valid_service(service):
+            return None
+        at = now
+        if "at" in params:
+            parsed = parse_at(params["at"])
+            if parsed is None:
+                return None
+            at = parsed
+        freshness = Freshness(snapshot.confirmed_at, False)
+        return contact_check_answer(
+            snapshot.view(ref), channel, at, freshness, direction, service, fmt == "flat"
+        )
+
+
+_RESTRICTION_PARAMS = frozenset({"include", "service"})
+_CHECK_PARAMS = frozenset({"channel", "at", "direction", "service", "format"})
+
+
+async def _send(send: Send, answer: Answer) -> None:
+    headers = list(answer.headers)
+    if answer.status != 304:
+        headers.append((b"content-length", str(len(answer.body)).encode()))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})

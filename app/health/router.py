@@ -1,0 +1,89 @@
+"""Liveness and readiness for orchestrators."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import JSONResponse
+
+from app.db import Database
+from app.migrations import current_revision, head_revision
+from app.restrictions.mapping import iso
+from app.snapshot.state import Snapshot
+
+router = APIRouter(tags=["Operations"])
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    ready: bool = Field(description="True while this instance can answer the reads.")
+    database: str = Field(description="reachable, unreachable, or behind (schema not at head).")
+    schema_revision: str | None
+    snapshot_loaded: bool
+    change_feed: bool = Field(description="True while the change feed is connected.")
+    as_of: datetime | None = Field(description="When the in-memory state was last confirmed.")
+    data_age_seconds: float | None
+
+
+@router.get(
+    "/healthz",
+    summary="Liveness",
+    description="The process is alive. Says nothing about the database.",
+    response_model=Health,
+)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _revision(database: Database) -> str | None:
+    async with database.engine.connect() as conn:
+        return await current_revision(conn)
+
+
+async def _schema(database: Database, limit_seconds: float) -> tuple[bool, str | None]:
+    try:
+        return True, await asyncio.wait_for(_revision(database), limit_seconds)
+    except (SQLAlchemyError, OSError, TimeoutError):
+        return False, None
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness",
+    description=(
+        "200 while this instance can answer the reads: from current data, or — while the "
+        "database cannot be reached — from the last state it confirmed (the body says how "
+        "old). 503 when it cannot answer (no state loaded and no database), or when the "
+        "database schema is not at this release's head."
+    ),
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Not ready."}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    snapshot: Snapshot = request.app.state.snapshot
+    clock: Callable[[], datetime] = request.app.state.clock
+    reachable, revision = await _schema(
+        request.app.state.database, request.app.state.settings.db_connect_timeout_seconds * 2
+    )
+    behind = reachable and revision != head_revision()
+    can_answer = snapshot.loaded or reachable
+    ready = can_answer and not behind
+    body: dict[str, Any] = {
+        "ready": ready,
+        "database": "behind" if behind else ("reachable" if reachable else "unreachable"),
+        "schema_revision": revision,
+        "snapshot_loaded": snapshot.loaded,
+        "change_feed": snapshot.listening,
+        "as_of": iso(snapshot.confirmed_at),
+        "data_age_seconds": snapshot.age_seconds(clock()),
+    }
+    return JSONResponse(body, status_code=200 if ready else 503)

@@ -1,0 +1,120 @@
+"""The application factory: routers, error handlers, docs, and the lifespan that opens
+the database, starts the change feed and loads the snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp
+
+from app import problems
+from app.bodylimit import BodyLimit
+from app.clock import utcnow
+from app.contact_check.router import router as checks_router
+from app.db import Database, asyncpg_dsn
+from app.fastpath import FastReads
+from app.health.router import router as health_router
+from app.openapi_doc import build_openapi
+from app.policy.profile import load_profile
+from app.restrictions.router import router as restrictions_router
+from app.settings import Settings, get_settings
+from app.snapshot.listener import ChangeFeed
+from app.snapshot.reads import ReadModel
+from app.snapshot.state import Snapshot
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Answers the question UK councils' CRMs and telephone systems ask before every contact:
+**is this customer under a contact restriction, and may this contact happen now, on this
+channel?** It records restriction markers under the council's Managing Customer Contact
+policy (Flintshire or Wrexham profile) and answers the two reads from memory.
+
+Times are ISO 8601 with offset, stored in UTC and shown in Europe/London. Every error is
+`application/problem+json` (RFC 9457).
+"""
+
+TAGS = [
+    {"name": "Contact checks", "description": "The reads every CRM and telephony flow calls."},
+    {"name": "Restrictions", "description": "Recording markers: impose, vary, lift, history."},
+    {"name": "Operations", "description": "Liveness and readiness."},
+]
+
+
+class MissingDatabaseURL(RuntimeError):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None,
+    database_url: str | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    settings = settings or get_settings()
+    url = database_url or settings.database_url
+    if not url:
+        raise MissingDatabaseURL(
+            "DATABASE_URL is not set: point it at PostgreSQL, or use `make run` for a local one"
+        )
+    profile = load_profile(settings.policy_profile)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        snapshot = Snapshot(stale_after=_seconds(settings.stale_after_seconds))
+        database = Database.open(url, settings)
+        dsn = asyncpg_dsn(url)
+        feed = ChangeFeed(
+            snapshot, dsn, settings.db_connect_timeout_seconds, settings.heartbeat_interval_seconds
+        )
+        reads = ReadModel(snapshot, dsn, settings.db_connect_timeout_seconds, settings.db_pool_size)
+        app.state.snapshot, app.state.database, app.state.reads = snapshot, database, reads
+        app.state.feed = feed
+        feed.start()
+        with contextlib.suppress(TimeoutError):
+            # Serve from a loaded snapshot when the database is there; if it is not, start
+            # anyway: reads answer 503 until it returns, and readiness says so.
+            await asyncio.wait_for(feed.first_load.wait(), timeout=30)
+        try:
+            yield
+        finally:
+            await feed.stop()
+            await reads.close()
+            await database.close()
+
+    app = FastAPIOffline(
+        title="Contact restrictions",
+        version="0.1.0",
+        summary="May we contact this customer now, on this channel?",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.profile = profile
+    app.state.clock = clock
+    problems.install(app)
+    app.include_router(checks_router)
+    app.include_router(restrictions_router)
+    app.include_router(health_router)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _seconds(value: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(seconds=value)
+
+
+def build_asgi(app: FastAPI) -> ASGIApp:
+    """The app as served: body limit, then the fast reads, then FastAPI."""
+    settings: Settings = app.state.settings
+    return BodyLimit(FastReads(app, lambda: app.state), settings.max_body_bytes)

@@ -1,0 +1,234 @@
+"""RFC 9457 problem details: every error the service gives is `application/problem+json`
+with a stable `type`, a `title`, a `detail`, and for validation errors the failing fields."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "urn:contact-restrictions:problem:"
+
+
+class InvalidParam(BaseModel):
+    name: str = Field(description="Where the fault is: body.field, query.name, path.name.")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=[TYPE_BASE + "validation-error"])
+    title: str = Field(examples=["Your request is not valid."])
+    status: int = Field(examples=[422])
+    detail: str = Field(examples=["body.kind: Input should be 'telephone_suspension', ..."])
+    instance: str | None = Field(default=None, examples=["/customers/C123/markers"])
+    invalid_params: list[InvalidParam] | None = Field(
+        default=None, description="The failing fields, for validation errors."
+    )
+
+
+class ProblemError(Exception):
+    """A domain error that maps to one problem response."""
+
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        invalid_params: list[InvalidParam] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+        self.invalid_params = invalid_params
+
+
+def not_found(what: str) -> ProblemError:
+    return ProblemError(404, "not-found", "Not found.", f"There is no {what}.")
+
+
+def invalid(name: str, reason: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "validation-error",
+        "Your request is not valid.",
+        f"{name}: {reason}",
+        invalid_params=[InvalidParam(name=name, reason=reason)],
+    )
+
+
+def conflict(detail: str) -> ProblemError:
+    return ProblemError(409, "conflict", "That conflicts with what is recorded.", detail)
+
+
+def database_unavailable(retry_after: int = 5) -> ProblemError:
+    return ProblemError(
+        503,
+        "database-unavailable",
+        "The database cannot be reached.",
+        "Nothing can be recorded or changed until the database is back; nothing was changed. "
+        "Try again shortly.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+def problem_body(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    invalid_params: list[InvalidParam] | None = None,
+) -> bytes:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if invalid_params:
+        body["invalid_params"] = [p.model_dump() for p in invalid_params]
+    return orjson.dumps(body)
+
+
+def problem_response(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    invalid_params: list[InvalidParam] | None = None,
+) -> Response:
+    return Response(
+        problem_body(status, slug, title, detail, instance, invalid_params),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+_HTTP_SLUGS = {
+    400: ("bad-request", "The request could not be read."),
+    404: ("not-found", "Not found."),
+    405: ("method-not-allowed", "That method is not allowed here."),
+    406: ("not-acceptable", "No acceptable representation."),
+    413: ("payload-too-large", "The request body is too large."),
+    415: ("unsupported-media-type", "The request body must be JSON."),
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> Response:
+        return problem_response(
+            exc.status,
+            exc.slug,
+            exc.title,
+            exc.detail,
+            request.url.path,
+            exc.headers,
+            exc.invalid_params,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        params = [
+            InvalidParam(name=_location(tuple(e["loc"])), reason=str(e["msg"]))
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{p.name}: {p.reason}" for p in params[:10])
+        return problem_response(
+            422,
+            "validation-error",
+            "Your request is not valid.",
+            detail,
+            request.url.path,
+            invalid_params=params,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "The request failed."))
+        return problem_response(
+            exc.status_code,
+            slug,
+            title,
+            str(exc.detail),
+            request.url.path,
+            dict(exc.headers or {}),
+        )
+
+    async def _database(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable: %s", type(exc).__name__)
+        problem = database_unavailable()
+        return problem_response(
+            problem.status,
+            problem.slug,
+            problem.title,
+            problem.detail,
+            request.url.path,
+            problem.headers,
+        )
+
+    for error in (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError):
+        app.add_exception_handler(error, _database)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # A bug, not a user error: logged with its type (no request data), answered as a
+        # problem so the caller still gets a well-formed error.
+        log.exception("unhandled error: %s", type(exc).__name__)
+        return problem_response(
+            500,
+            "internal-error",
+            "Something went wrong on our side.",
+            "The error has been logged; nothing was changed.",
+            request.url.path,
+        )
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Invalid input."},
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI documentation of the problem responses an operation can give."""
+    descriptions = {
+        404: "Not found.",
+        409: "Conflicts with what is recorded (already lifted, or a newer version exists).",
+        413: "The request body is too large.",
+        422: "Invalid input: the failing fields are listed.",
+        503: "The database cannot be reached: nothing was changed; retry after Retry-After.",
+    }
+    return {
+        s: {
+            "model": Problem,
+            "description": descriptions[s],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in statuses
+    }

@@ -1,0 +1,106 @@
+"""Between stored rows and the pure `Marker`, and from a `Marker` to its JSON form."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from app.contact_check.london import LONDON
+from app.restrictions import details as d
+from app.restrictions.domain import Marker
+from app.restrictions.kinds import MarkerKind
+from app.restrictions.wording import summary
+
+DETAILS_MODEL: dict[MarkerKind, type[d.MarkerDetails]] = {
+    MarkerKind.TELEPHONE_SUSPENSION: d.TelephoneSuspensionDetails,
+    MarkerKind.CHANNEL_LIMIT: d.ChannelLimitDetails,
+    MarkerKind.TELEPHONE_SCHEDULE: d.TelephoneScheduleDetails,
+    MarkerKind.SINGLE_POINT_OF_CONTACT: d.SinglePointOfContactDetails,
+    MarkerKind.BEHAVIOUR_CONTRACT: d.BehaviourContractDetails,
+    MarkerKind.READ_AND_FILE: d.ReadAndFileDetails,
+    MarkerKind.CONTACT_QUOTA: d.ContactQuotaDetails,
+    MarkerKind.SOCIAL_MEDIA_BLOCK: d.SocialMediaBlockDetails,
+}
+
+
+def parse_details(kind: MarkerKind, raw: Mapping[str, Any]) -> d.MarkerDetails:
+    return DETAILS_MODEL[kind].model_validate(raw)
+
+
+def iso(value: datetime | None) -> str | None:
+    """Times in the API: ISO 8601 in London time, with the offset."""
+    if value is None:
+        return None
+    return value.astimezone(LONDON).isoformat()
+
+
+def iso_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def marker_from_row(row: Mapping[str, Any]) -> Marker:
+    """From a `markers` row (or a stored version's state) to the pure value."""
+    kind = MarkerKind(row["kind"])
+    services = row["services"]
+    return Marker(
+        id=str(row["id"]),
+        customer_ref=row["customer_ref"],
+        kind=kind,
+        details=parse_details(kind, row["details"]),
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        review_due=row["review_due"],
+        services=tuple(services) if services is not None else None,
+        reason=row["reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        version=row["version"],
+        lifted_at=row["lifted_at"],
+        lifted_by=row["lifted_by"],
+        lift_reason=row["lift_reason"],
+    )
+
+
+def marker_json(marker: Marker, now: datetime) -> dict[str, Any]:
+    """The marker as every read shows it (MarkerOut)."""
+    return {
+        "id": marker.id,
+        "customer_ref": marker.customer_ref,
+        "kind": marker.kind.value,
+        "status": marker.status(now).value,
+        "summary": summary(marker),
+        "details": marker.details.model_dump(mode="json"),
+        "services": list(marker.services) if marker.services is not None else None,
+        "starts_at": iso(marker.starts_at),
+        "ends_at": iso(marker.ends_at),
+        "review_due": iso_date(marker.review_due),
+        "reason": marker.reason,
+        "created_by": marker.created_by,
+        "created_at": iso(marker.created_at),
+        "version": marker.version,
+        "lifted_at": iso(marker.lifted_at),
+        "lifted_by": marker.lifted_by,
+        "lift_reason": marker.lift_reason,
+    }
+
+
+def stored_state(marker: Marker) -> dict[str, Any]:
+    """What a version row keeps: the marker's columns at that version, in UTC."""
+    return {
+        "id": marker.id,
+        "customer_ref": marker.customer_ref,
+        "kind": marker.kind.value,
+        "details": marker.details.model_dump(mode="json"),
+        "services": list(marker.services) if marker.services is not None else None,
+        "starts_at": marker.starts_at.isoformat(),
+        "ends_at": marker.ends_at.isoformat() if marker.ends_at else None,
+        "review_due": iso_date(marker.review_due),
+        "reason": marker.reason,
+        "created_by": marker.created_by,
+        "created_at": marker.created_at.isoformat(),
+        "version": marker.version,
+        "lifted_at": marker.lifted_at.isoformat() if marker.lifted_at else None,
+        "lifted_by": marker.lifted_by,
+        "lift_reason": marker.lift_reason,
+    }

@@ -1,0 +1,267 @@
+"""Recording restrictions: impose, vary, lift, read one with its history; a customer's
+preferred language; the contacts a quota counts. Thin: parse, call the service, shape."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Path, Request
+
+from app.auth import Action, ActionContext, authorise
+from app.contact_check.params import CustomerRef
+from app.db import Database, unit_of_work
+from app.policy.profile import PolicyProfile
+from app.problems import database_unavailable, problem_responses
+from app.restrictions import service
+from app.restrictions.domain import Marker
+from app.restrictions.mapping import iso, marker_json
+from app.restrictions.schemas import (
+    ContactOut,
+    CustomerOut,
+    CustomerPreferences,
+    ImposeMarker,
+    LiftMarker,
+    MarkerOut,
+    MarkerWithHistory,
+    RecordContact,
+    VaryMarker,
+)
+from app.snapshot.reads import ReadModel
+
+router = APIRouter(tags=["Restrictions"])
+
+MarkerId = Annotated[uuid.UUID, Path(description="The marker's id.")]
+
+
+def writable_database(request: Request) -> Database:
+    """Where writes go. While the database is known to be down, answer 503 at once rather
+    than wait on a connection that cannot come."""
+    if request.app.state.snapshot.db_reachable is False:
+        raise database_unavailable()
+    db: Database = request.app.state.database
+    return db
+
+
+async def committed(request: Request, customer_ref: str) -> None:
+    reads: ReadModel = request.app.state.reads
+    await reads.refresh(customer_ref, now(request))
+
+
+def profile(request: Request) -> PolicyProfile:
+    p: PolicyProfile = request.app.state.profile
+    return p
+
+
+def now(request: Request) -> datetime:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def _out(marker: Marker, at: datetime) -> dict[str, Any]:
+    return marker_json(marker, at)
+
+
+_IMPOSE_EXAMPLES = {
+    "telephone_suspension": {
+        "summary": "One-day telephone restriction after a terminated call",
+        "value": {
+            "kind": "telephone_suspension",
+            "reason": "Abusive language continued after the call was terminated yesterday.",
+            "created_by": "TL-204",
+        },
+    },
+    "telephone_schedule": {
+        "summary": "Calls on Tuesdays and Thursdays, 10:00 to 12:00",
+        "value": {
+            "kind": "telephone_schedule",
+            "details": {
+                "windows": [{"days": ["tuesday", "thursday"], "start": "10:00", "end": "12:00"}],
+                "max_call_minutes": 15,
+            },
+            "review_due": "2027-03-31",
+            "reason": "Excessive calls to several teams.",
+            "created_by": "CCSM-01",
+        },
+    },
+    "channel_limit": {
+        "summary": "Email and letter only, Housing only",
+        "value": {
+            "kind": "channel_limit",
+            "details": {"channels": ["email", "letter"]},
+            "services": ["Housing"],
+            "review_due": "2027-03-31",
+            "reason": "Threatening behaviour at the housing office.",
+            "created_by": "CCSM-01",
+        },
+    },
+    "single_point_of_contact": {
+        "summary": "A single point of contact",
+        "value": {
+            "kind": "single_point_of_contact",
+            "details": {
+                "officer_id": "EMP-1042",
+                "name": "Alex Jones",
+                "email": "alex.jones@example.gov.uk",
+            },
+            "review_due": "2027-03-31",
+            "reason": "Contacting many officers about the same matter.",
+            "created_by": "CCSM-01",
+        },
+    },
+}
+
+
+@router.post(
+    "/customers/{customer_ref}/markers",
+    status_code=201,
+    summary="Impose a restriction marker",
+    description=(
+        "Records a restriction of one kind with its details. Formal restrictions (every kind "
+        "but `telephone_suspension`) need a `review_due` no more than six calendar months after "
+        "the decision. Under the Flintshire profile a telephone suspension with no `ends_at` "
+        "lasts 24 hours; under Wrexham it must give `ends_at`. `contact_quota` is a Wrexham "
+        "restriction. Omit `services` for a council-wide marker."
+    ),
+    response_model=MarkerOut,
+    responses=problem_responses(409, 413, 422, 503),
+)
+async def impose_marker(
+    customer_ref: CustomerRef,
+    request: Request,
+    body: Annotated[ImposeMarker, Body(openapi_examples=_IMPOSE_EXAMPLES)],
+    context: ActionContext = Depends(authorise(Action.IMPOSE_MARKER)),
+    database: Database = Depends(writable_database),
+) -> dict[str, Any]:
+    at = now(request)
+    async with unit_of_work(database) as db:
+        marker = await service.impose_marker(db, context, profile(request), customer_ref, body, at)
+    await committed(request, customer_ref)
+    return _out(marker, at)
+
+
+@router.get(
+    "/markers/{marker_id}",
+    summary="Read a marker with its history",
+    description="The marker as it stands, and every version it has had (imposed, varied, "
+    "lifted) with who recorded it, when and why.",
+    response_model=MarkerWithHistory,
+    responses=problem_responses(404, 422, 503),
+)
+async def read_marker(
+    marker_id: MarkerId,
+    request: Request,
+    _: ActionContext = Depends(authorise(Action.READ_MARKER)),
+    database: Database = Depends(writable_database),
+) -> dict[str, Any]:
+    async with unit_of_work(database) as db:
+        marker, versions = await service.get_marker(db, marker_id)
+    out = _out(marker, now(request))
+    out["history"] = [
+        {
+            "version": v.version,
+            "action": v.action,
+            "recorded_at": iso(v.recorded_at),
+            "recorded_by": v.recorded_by,
+            "note": v.note,
+            "state": v.state,
+        }
+        for v in versions
+    ]
+    return out
+
+
+@router.post(
+    "/markers/{marker_id}/variations",
+    summary="Vary a marker",
+    description=(
+        "Changes a marker's terms (details, scope, start, end, review date). The previous "
+        "version stays in its history. Give `expected_version` to be told (409) if someone "
+        "else varied it first. Lifted or expired markers cannot be varied."
+    ),
+    response_model=MarkerOut,
+    responses=problem_responses(404, 409, 413, 422, 503),
+)
+async def vary_marker(
+    marker_id: MarkerId,
+    body: VaryMarker,
+    request: Request,
+    context: ActionContext = Depends(authorise(Action.VARY_MARKER)),
+    database: Database = Depends(writable_database),
+) -> dict[str, Any]:
+    at = now(request)
+    async with unit_of_work(database) as db:
+        marker = await service.vary_marker(db, context, profile(request), marker_id, body, at)
+    await committed(request, marker.customer_ref)
+    return _out(marker, at)
+
+
+@router.post(
+    "/markers/{marker_id}/lift",
+    summary="Lift a marker",
+    description="Ends the restriction at once. The marker is kept, with who lifted it and why.",
+    response_model=MarkerOut,
+    responses=problem_responses(404, 409, 413, 422, 503),
+)
+async def lift_marker(
+    marker_id: MarkerId,
+    body: LiftMarker,
+    request: Request,
+    context: ActionContext = Depends(authorise(Action.LIFT_MARKER)),
+    database: Database = Depends(writable_database),
+) -> dict[str, Any]:
+    at = now(request)
+    async with unit_of_work(database) as db:
+        marker = await service.lift_marker(db, context, marker_id, body, at)
+    await committed(request, marker.customer_ref)
+    return _out(marker, at)
+
+
+@router.put(
+    "/customers/{customer_ref}",
+    summary="Set a customer's preferred language",
+    description="`cy` routes a restricted caller to Welsh-speaking staff and letters in Welsh.",
+    response_model=CustomerOut,
+    responses=problem_responses(413, 422, 503),
+)
+async def set_preferences(
+    customer_ref: CustomerRef,
+    body: CustomerPreferences,
+    request: Request,
+    context: ActionContext = Depends(authorise(Action.SET_PREFERENCES)),
+    database: Database = Depends(writable_database),
+) -> dict[str, Any]:
+    async with unit_of_work(database) as db:
+        await service.set_preferences(db, context, customer_ref, body, now(request))
+    await committed(request, customer_ref)
+    return {"customer_ref": customer_ref, "preferred_language": body.preferred_language}
+
+
+@router.post(
+    "/customers/{customer_ref}/contacts",
+    status_code=201,
+    summary="Record a contact the customer made",
+    description="Counted by any `contact_quota` marker on that channel.",
+    response_model=ContactOut,
+    responses=problem_responses(413, 422, 503),
+)
+async def record_contact(
+    customer_ref: CustomerRef,
+    body: RecordContact,
+    request: Request,
+    context: ActionContext = Depends(authorise(Action.RECORD_CONTACT)),
+    database: Database = Depends(writable_database),
+) -> dict[str, Any]:
+    async with unit_of_work(database) as db:
+        row = await service.record_contact(db, context, customer_ref, body, now(request))
+    await committed(request, customer_ref)
+    return {
+        "id": row.id,
+        "customer_ref": row.customer_ref,
+        "channel": row.channel,
+        "occurred_at": iso(row.occurred_at),
+        "recorded_by": row.recorded_by,
+        "recorded_at": iso(row.recorded_at),
+    }

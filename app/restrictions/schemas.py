@@ -1,0 +1,217 @@
+"""Request and response shapes of the restriction endpoints (separate from the tables)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.restrictions.details import (
+    BehaviourContractDetails,
+    ChannelLimitDetails,
+    ContactQuotaDetails,
+    ReadAndFileDetails,
+    SinglePointOfContactDetails,
+    SocialMediaBlockDetails,
+    TelephoneScheduleDetails,
+    TelephoneSuspensionDetails,
+)
+from app.restrictions.kinds import Channel, Language, MarkerKind, MarkerStatus
+
+StaffId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$"),
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Service = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _ImposeCommon(_Request):
+    services: list[Service] | None = Field(
+        default=None,
+        max_length=20,
+        description="Services the marker covers; omit (null) for the whole council.",
+        examples=[["Housing"]],
+    )
+    starts_at: AwareDatetime | None = Field(
+        default=None, description="When it takes effect (ISO 8601 with offset). Default: now."
+    )
+    ends_at: AwareDatetime | None = Field(
+        default=None, description="When it ends (exclusive). Null: until lifted."
+    )
+    review_due: date | None = Field(
+        default=None,
+        description="Required for formal restrictions (every kind but telephone_suspension): "
+        "no more than six calendar months after the decision.",
+    )
+    reason: Reason = Field(description="Why it was imposed (kept on record).")
+    created_by: StaffId = Field(description="Staff identifier of the decision maker.")
+
+
+class ImposeTelephoneSuspension(_ImposeCommon):
+    kind: Literal[MarkerKind.TELEPHONE_SUSPENSION]
+    details: TelephoneSuspensionDetails = Field(default_factory=TelephoneSuspensionDetails)
+
+
+class ImposeChannelLimit(_ImposeCommon):
+    kind: Literal[MarkerKind.CHANNEL_LIMIT]
+    details: ChannelLimitDetails
+
+
+class ImposeTelephoneSchedule(_ImposeCommon):
+    kind: Literal[MarkerKind.TELEPHONE_SCHEDULE]
+    details: TelephoneScheduleDetails
+
+
+class ImposeSinglePointOfContact(_ImposeCommon):
+    kind: Literal[MarkerKind.SINGLE_POINT_OF_CONTACT]
+    details: SinglePointOfContactDetails
+
+
+class ImposeBehaviourContract(_ImposeCommon):
+    kind: Literal[MarkerKind.BEHAVIOUR_CONTRACT]
+    details: BehaviourContractDetails
+
+
+class ImposeReadAndFile(_ImposeCommon):
+    kind: Literal[MarkerKind.READ_AND_FILE]
+    details: ReadAndFileDetails = Field(default_factory=ReadAndFileDetails)
+
+
+class ImposeContactQuota(_ImposeCommon):
+    kind: Literal[MarkerKind.CONTACT_QUOTA]
+    details: ContactQuotaDetails
+
+
+class ImposeSocialMediaBlock(_ImposeCommon):
+    kind: Literal[MarkerKind.SOCIAL_MEDIA_BLOCK]
+    details: SocialMediaBlockDetails
+
+
+ImposeMarker = Annotated[
+    ImposeTelephoneSuspension
+    | ImposeChannelLimit
+    | ImposeTelephoneSchedule
+    | ImposeSinglePointOfContact
+    | ImposeBehaviourContract
+    | ImposeReadAndFile
+    | ImposeContactQuota
+    | ImposeSocialMediaBlock,
+    Field(discriminator="kind"),
+]
+
+
+class VaryMarker(_Request):
+    """A variation: only the fields given change; the previous version stays in history.
+    `details`, if given, replaces the details whole and must suit the marker's kind."""
+
+    details: dict[str, object] | None = Field(
+        default=None, description="New details for the marker's kind (replaces them whole)."
+    )
+    services: list[Service] | None = Field(default=None, max_length=20)
+    whole_council: bool = Field(
+        default=False, description="Set true to widen the scope to the whole council."
+    )
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    clear_end: bool = Field(default=False, description="Set true to make it open-ended.")
+    review_due: date | None = None
+    reason: Reason = Field(description="Why it was varied.")
+    varied_by: StaffId
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The version you are varying; if it is no longer current you get 409.",
+    )
+
+
+class LiftMarker(_Request):
+    reason: Reason = Field(description="Why it was lifted.")
+    lifted_by: StaffId
+
+
+class MarkerOut(BaseModel):
+    id: UUID
+    customer_ref: str
+    kind: MarkerKind
+    status: MarkerStatus
+    summary: str = Field(description="Plain English a call handler can read aloud.")
+    details: dict[str, object]
+    services: list[str] | None = Field(description="Null: the whole council.")
+    starts_at: datetime
+    ends_at: datetime | None
+    review_due: date | None
+    reason: str
+    created_by: str
+    created_at: datetime
+    version: int
+    lifted_at: datetime | None
+    lifted_by: str | None
+    lift_reason: str | None
+
+
+class MarkerVersionOut(BaseModel):
+    version: int
+    action: Literal["imposed", "varied", "lifted"]
+    recorded_at: datetime
+    recorded_by: str
+    note: str
+    state: dict[str, object] = Field(description="The marker as it stood at this version.")
+
+
+class MarkerWithHistory(MarkerOut):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class Officer(BaseModel):
+    officer_id: str
+    name: str
+    phone: str | None
+    email: str | None
+
+
+class RestrictionsOut(BaseModel):
+    """The CRM read."""
+
+    customer_ref: str
+    restricted: bool = Field(description="True when any marker is in force now.")
+    preferred_language: Language | None
+    markers: list[MarkerOut]
+    allowed_channels: list[Channel] | None = Field(
+        description="Channels open now (inbound); null when every channel is open."
+    )
+    single_point_of_contact: Officer | None
+    as_of: datetime = Field(description="When the data answered from was last confirmed current.")
+    stale: bool = Field(description="True while the data cannot be confirmed current.")
+
+
+class CustomerPreferences(_Request):
+    preferred_language: Language | None = Field(
+        description="`cy` to be offered Welsh, `en` for English, null if unknown."
+    )
+
+
+class CustomerOut(BaseModel):
+    customer_ref: str
+    preferred_language: Language | None
+
+
+class RecordContact(_Request):
+    channel: Channel
+    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    recorded_by: StaffId
+
+
+class ContactOut(BaseModel):
+    id: int
+    customer_ref: str
+    channel: Channel
+    occurred_at: datetime
+    recorded_by: str
+    recorded_at: datetime

@@ -1,0 +1,311 @@
+"""Write paths for markers, customers and contacts: one function per action, each inside
+the caller's single transaction, each announcing the change with NOTIFY in that same
+transaction so every replica's snapshot follows (see app/snapshot)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import ActionContext
+from app.clock import to_second
+from app.policy.profile import PolicyProfile
+from app.policy.rules import check_terms
+from app.problems import InvalidParam, ProblemError, conflict, not_found
+from app.restrictions.domain import Marker
+from app.restrictions.kinds import MarkerKind, MarkerStatus
+from app.restrictions.mapping import marker_from_row, parse_details, stored_state
+from app.restrictions.models import ContactRow, CustomerRow, MarkerRow, MarkerVersionRow
+from app.restrictions.schemas import (
+    CustomerPreferences,
+    ImposeMarker,
+    LiftMarker,
+    RecordContact,
+    VaryMarker,
+)
+
+CHANGES_CHANNEL = "crs_changes"
+
+
+def _rejected(faults: list[tuple[str, str]]) -> ProblemError:
+    params = [InvalidParam(name=f"body.{name}", reason=reason) for name, reason in faults]
+    return ProblemError(
+        422,
+        "policy-violation",
+        "Those terms are not allowed by the policy.",
+        "; ".join(f"{p.name}: {p.reason}" for p in params),
+        invalid_params=params,
+    )
+
+
+async def _announce(session: AsyncSession, customer_ref: str) -> None:
+    """NOTIFY is delivered only if this transaction commits, and after it does."""
+    await session.execute(
+        text("SELECT pg_notify(:channel, :ref)"), {"channel": CHANGES_CHANNEL, "ref": customer_ref}
+    )
+
+
+async def _ensure_customer(session: AsyncSession, customer_ref: str) -> None:
+    await session.execute(
+        insert(CustomerRow).values(customer_ref=customer_ref).on_conflict_do_nothing()
+    )
+
+
+def _row_dict(row: MarkerRow) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in MarkerRow.__table__.columns}
+
+
+def _record_version(
+    session: AsyncSession, marker: Marker, action: str, at: datetime, by: str, note: str
+) -> None:
+    session.add(
+        MarkerVersionRow(
+            marker_id=uuid.UUID(marker.id),
+            version=marker.version,
+            action=action,
+            recorded_at=at,
+            recorded_by=by,
+            note=note,
+            state=stored_state(marker),
+        )
+    )
+
+
+async def impose_marker(
+    session: AsyncSession,
+    context: ActionContext,
+    profile: PolicyProfile,
+    customer_ref: str,
+    command: ImposeMarker,
+    now: datetime,
+) -> Marker:
+    """Impose a restriction (DOMAIN.md "Restrictions a formal decision can impose", and the
+    short telephone restriction). Flintshire's suspension lasts 24 hours unless another
+    end is given; Wrexham's must say when it ends."""
+    now = to_second(now)
+    kind = MarkerKind(command.kind)
+    starts_at = to_second(command.starts_at) if command.starts_at else now
+    ends_at = to_second(command.ends_at) if command.ends_at else None
+    if (
+        kind is MarkerKind.TELEPHONE_SUSPENSION
+        and ends_at is None
+        and profile.telephone_suspension_default is not None
+    ):
+        ends_at = starts_at + profile.telephone_suspension_default
+    faults = check_terms(profile, kind, now, starts_at, ends_at, command.review_due)
+    if faults:
+        raise _rejected(faults)
+    await _ensure_customer(session, customer_ref)
+    marker = Marker(
+        id=str(uuid.uuid4()),
+        customer_ref=customer_ref,
+        kind=kind,
+        details=command.details,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        review_due=command.review_due,
+        services=tuple(command.services) if command.services is not None else None,
+        reason=command.reason,
+        created_by=command.created_by,
+        created_at=now,
+        version=1,
+    )
+    session.add(
+        MarkerRow(
+            id=uuid.UUID(marker.id),
+            customer_ref=customer_ref,
+            kind=kind.value,
+            details=marker.details.model_dump(mode="json"),
+            services=list(marker.services) if marker.services is not None else None,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            review_due=marker.review_due,
+            reason=marker.reason,
+            created_by=marker.created_by,
+            created_at=now,
+            version=1,
+            updated_at=now,
+        )
+    )
+    _record_version(session, marker, "imposed", now, command.created_by, command.reason)
+    await _announce(session, customer_ref)
+    return marker
+
+
+async def _locked_marker(session: AsyncSession, marker_id: uuid.UUID) -> MarkerRow:
+    row = await session.get(MarkerRow, marker_id, with_for_update=True)
+    if row is None:
+        raise not_found(f"marker {marker_id}")
+    return row
+
+
+async def vary_marker(
+    session: AsyncSession,
+    context: ActionContext,
+    profile: PolicyProfile,
+    marker_id: uuid.UUID,
+    command: VaryMarker,
+    now: datetime,
+) -> Marker:
+    """Vary a marker's terms. The previous version stays in its history; a lifted or
+    expired marker cannot be varied (impose a new one)."""
+    now = to_second(now)
+    row = await _locked_marker(session, marker_id)
+    current = marker_from_row(_row_dict(row))
+    if command.expected_version is not None and command.expected_version != current.version:
+        raise conflict(
+            f"The marker is at version {current.version}, not {command.expected_version}: "
+            "read it again and vary the current version."
+        )
+    if current.status(now) in (MarkerStatus.LIFTED, MarkerStatus.EXPIRED):
+        raise conflict(f"The marker is {current.status(now).value}; impose a new one instead.")
+    details = current.details
+    if command.details is not None:
+        try:
+            details = parse_details(current.kind, command.details)
+        except ValidationError as error:
+            params = [
+                InvalidParam(
+                    name="body.details." + ".".join(str(p) for p in e["loc"]), reason=e["msg"]
+                )
+                for e in error.errors()
+            ]
+            raise ProblemError(
+                422,
+                "validation-error",
+                "Your request is not valid.",
+                "; ".join(f"{p.name}: {p.reason}" for p in params),
+                invalid_params=params,
+            ) from None
+    services = current.services
+    if command.whole_council:
+        services = None
+    elif command.services is not None:
+        services = tuple(command.services)
+    ends_at = current.ends_at
+    if command.clear_end:
+        ends_at = None
+    elif command.ends_at is not None:
+        ends_at = to_second(command.ends_at)
+    varied = replace(
+        current,
+        details=details,
+        services=services,
+        service_keys=None,
+        starts_at=to_second(command.starts_at) if command.starts_at else current.starts_at,
+        ends_at=ends_at,
+        review_due=command.review_due if command.review_due is not None else current.review_due,
+        version=current.version + 1,
+    )
+    faults = check_terms(
+        profile, varied.kind, now, varied.starts_at, varied.ends_at, varied.review_due
+    )
+    # A variation decides afresh only what it changes: an unchanged kind is not re-judged.
+    faults = [f for f in faults if f[0] != "kind"]
+    if faults:
+        raise _rejected(faults)
+    row.details = varied.details.model_dump(mode="json")
+    row.services = list(varied.services) if varied.services is not None else None
+    row.starts_at = varied.starts_at
+    row.ends_at = varied.ends_at
+    row.review_due = varied.review_due
+    row.version = varied.version
+    row.updated_at = now
+    _record_version(session, varied, "varied", now, command.varied_by, command.reason)
+    await _announce(session, current.customer_ref)
+    return varied
+
+
+async def lift_marker(
+    session: AsyncSession,
+    context: ActionContext,
+    marker_id: uuid.UUID,
+    command: LiftMarker,
+    now: datetime,
+) -> Marker:
+    """Lift a marker: it stops at once and the record keeps who lifted it and why."""
+    now = to_second(now)
+    row = await _locked_marker(session, marker_id)
+    current = marker_from_row(_row_dict(row))
+    if current.lifted_at is not None:
+        raise conflict("The marker has already been lifted.")
+    lifted = replace(
+        current,
+        lifted_at=now,
+        lifted_by=command.lifted_by,
+        lift_reason=command.reason,
+        version=current.version + 1,
+    )
+    row.lifted_at, row.lifted_by, row.lift_reason = now, command.lifted_by, command.reason
+    row.version, row.updated_at = lifted.version, now
+    _record_version(session, lifted, "lifted", now, command.lifted_by, command.reason)
+    await _announce(session, current.customer_ref)
+    return lifted
+
+
+async def get_marker(
+    session: AsyncSession, marker_id: uuid.UUID
+) -> tuple[Marker, list[MarkerVersionRow]]:
+    row = await session.get(MarkerRow, marker_id)
+    if row is None:
+        raise not_found(f"marker {marker_id}")
+    versions = (
+        await session.scalars(
+            select(MarkerVersionRow)
+            .where(MarkerVersionRow.marker_id == marker_id)
+            .order_by(MarkerVersionRow.version)
+        )
+    ).all()
+    return marker_from_row(_row_dict(row)), list(versions)
+
+
+async def set_preferences(
+    session: AsyncSession,
+    context: ActionContext,
+    customer_ref: str,
+    command: CustomerPreferences,
+    now: datetime,
+) -> None:
+    language = command.preferred_language.value if command.preferred_language else None
+    await session.execute(
+        insert(CustomerRow)
+        .values(customer_ref=customer_ref, preferred_language=language)
+        .on_conflict_do_update(
+            index_elements=[CustomerRow.customer_ref],
+            set_={"preferred_language": language, "updated_at": func.now()},
+        )
+    )
+    await _announce(session, customer_ref)
+
+
+async def record_contact(
+    session: AsyncSession,
+    context: ActionContext,
+    customer_ref: str,
+    command: RecordContact,
+    now: datetime,
+) -> ContactRow:
+    """Record a contact the customer made, so that contact quotas can be counted."""
+    now = to_second(now)
+    occurred_at = to_second(command.occurred_at) if command.occurred_at else now
+    if occurred_at > now:
+        raise _rejected([("occurred_at", "a contact cannot be recorded before it happens")])
+    await _ensure_customer(session, customer_ref)
+    row = ContactRow(
+        customer_ref=customer_ref,
+        channel=command.channel.value,
+        occurred_at=occurred_at,
+        recorded_by=command.recorded_by,
+        recorded_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    await _announce(session, customer_ref)
+    return row

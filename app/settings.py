@@ -1,0 +1,59 @@
+"""One Settings object, read once from the environment (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PolicyProfileName(StrEnum):
+    FLINTSHIRE = "flintshire"
+    WREXHAM = "wrexham"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: `make run` and the tests start an embedded server.",
+    )
+    policy_profile: PolicyProfileName = PolicyProfileName.FLINTSHIRE
+    data_dir: Path = Path(".data")
+    host: str = "0.0.0.0"
+    port: int = Field(default=8000, ge=1, le=65535)
+    web_concurrency: int = Field(default=1, ge=1, le=64)
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_connect_timeout_seconds: float = Field(default=1.0, gt=0, le=60)
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0, le=600)
+    heartbeat_interval_seconds: float = Field(default=1.0, gt=0, le=60)
+    stale_after_seconds: float = Field(default=5.0, gt=0, le=3600)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, le=16_777_216)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        scheme = value.split("://", 1)[0]
+        if scheme not in {"postgresql", "postgres", "postgresql+asyncpg"}:
+            raise ValueError("must be a postgresql:// URL (PostgreSQL is the only database)")
+        return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

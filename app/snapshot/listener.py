@@ -1,0 +1,136 @@
+"""Keeps the snapshot exactly right across replicas.
+
+Every write sends NOTIFY in its own transaction (app/restrictions/service.py). This task
+holds one connection that LISTENs, reloads everything whenever that connection is
+(re)established, reloads one customer per notification, in order, and confirms the
+state current with a heartbeat. While the connection is down the snapshot is not fresh,
+so reads go to the database; if the database cannot be reached either, they answer from
+the snapshot marked stale (app/snapshot/reads.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import asyncpg
+
+from app.clock import utcnow
+from app.restrictions.service import CHANGES_CHANNEL
+from app.snapshot import store
+from app.snapshot.state import Snapshot
+
+log = logging.getLogger(__name__)
+
+_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+
+
+class ChangeFeed:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        dsn: str,
+        connect_timeout: float,
+        heartbeat_interval: float,
+        on_reload: Callable[[float], None] | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.dsn = dsn
+        self.connect_timeout = connect_timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.on_reload = on_reload
+        self._task: asyncio.Task[None] | None = None
+        self._connection: asyncpg.Connection | None = None
+        self.first_load = asyncio.Event()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="change-feed")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self.snapshot.listening = False
+
+    @property
+    def backend_pid(self) -> int | None:
+        conn = self._connection
+        return None if conn is None or conn.is_closed() else conn.get_server_pid()
+
+    async def _run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                await self._session()
+            except asyncio.CancelledError:
+                raise
+            except _DB_ERRORS as error:
+                self.snapshot.listening = False
+                log.warning("change feed lost: %s", type(error).__name__)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
+            if self.snapshot.listening:
+                backoff = 0.2
+
+    async def _session(self) -> None:
+        try:
+            conn = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
+        except _DB_ERRORS:
+            self.snapshot.db_reachable = False
+            raise
+        self._connection = conn
+        self.snapshot.db_reachable = True
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        try:
+            await store.init_connection(conn)
+            conn.add_termination_listener(self._lost)
+            await conn.add_listener(CHANGES_CHANNEL, lambda *args: queue.put_nowait(args[3]))
+            started = utcnow()
+            loop = asyncio.get_running_loop()
+            began = loop.time()
+            customers = await store.load_all(conn, started)
+            self.snapshot.replace_all(customers, started)
+            # Changes announced while loading are applied before the state counts as current.
+            await self._apply_pending(conn, queue)
+            self.snapshot.listening = True
+            self.first_load.set()
+            if self.on_reload is not None:
+                self.on_reload(loop.time() - began)
+            log.info("snapshot loaded: %d customers", len(customers))
+            await self._follow(conn, queue)
+        finally:
+            self.snapshot.listening = False
+            self._connection = None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), timeout=1.0)
+
+    def _lost(self, _conn: object) -> None:
+        # The socket closed: stop answering from memory at once, before any heartbeat.
+        self.snapshot.listening = False
+
+    async def _apply_pending(self, conn: asyncpg.Connection, queue: asyncio.Queue[str]) -> None:
+        refs: dict[str, None] = {}
+        while not queue.empty():
+            refs[queue.get_nowait()] = None
+        for ref in refs:
+            self.snapshot.put(ref, await store.load_one(conn, ref, utcnow()))
+
+    async def _follow(self, conn: asyncpg.Connection, queue: asyncio.Queue[str]) -> None:
+        while True:
+            try:
+                first = await asyncio.wait_for(queue.get(), timeout=self.heartbeat_interval)
+            except TimeoutError:
+                first = None
+            if first is not None:
+                queue.put_nowait(first)
+                await self._apply_pending(conn, queue)
+            if conn.is_closed():
+                raise ConnectionError("listening connection closed")
+            checked = utcnow()
+            await conn.fetchval("SELECT 1", timeout=self.heartbeat_interval * 2)
+            # Every notification committed before `checked` has now been received.
+            await self._apply_pending(conn, queue)
+            self.snapshot.confirmed_at = checked
+            self.snapshot.db_reachable = True

@@ -1,0 +1,73 @@
+"""The in-memory state the two reads answer from: markers in force (or still to come),
+preferred languages, and the recent contacts quotas count, stamped with when the state
+was last confirmed current. Kept true by the listener (app/snapshot/listener.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from app.contact_check.rules import NO_CONTACTS, ContactLog
+from app.restrictions.domain import Marker
+
+NO_MARKERS: tuple[Marker, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """Everything the reads need to know about one customer."""
+
+    customer_ref: str
+    preferred_language: str | None
+    markers: tuple[Marker, ...]
+    contacts: ContactLog = field(default_factory=lambda: NO_CONTACTS)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerState:
+    preferred_language: str | None
+    markers: tuple[Marker, ...]
+    contacts: ContactLog
+
+
+@dataclass
+class Snapshot:
+    stale_after: timedelta
+    customers: dict[str, CustomerState] = field(default_factory=dict)
+    loaded: bool = False
+    listening: bool = False
+    db_reachable: bool | None = None  # None: not yet known
+    confirmed_at: datetime | None = None
+    loaded_at: datetime | None = None
+
+    def view(self, customer_ref: str) -> CustomerView:
+        state = self.customers.get(customer_ref)
+        if state is None:
+            return CustomerView(customer_ref, None, NO_MARKERS)
+        return CustomerView(customer_ref, state.preferred_language, state.markers, state.contacts)
+
+    def is_fresh(self, now: datetime) -> bool:
+        """Current: loaded, the change feed connected, and confirmed within stale_after."""
+        return (
+            self.loaded
+            and self.listening
+            and self.confirmed_at is not None
+            and now - self.confirmed_at <= self.stale_after
+        )
+
+    def replace_all(self, customers: dict[str, CustomerState], confirmed_at: datetime) -> None:
+        self.customers = customers
+        self.loaded = True
+        self.loaded_at = confirmed_at
+        self.confirmed_at = confirmed_at
+
+    def put(self, customer_ref: str, state: CustomerState | None) -> None:
+        if state is None:
+            self.customers.pop(customer_ref, None)
+        else:
+            self.customers[customer_ref] = state
+
+    def age_seconds(self, now: datetime) -> float | None:
+        if self.confirmed_at is None:
+            return None
+        return max(0.0, (now - self.confirmed_at).total_seconds())

@@ -1,0 +1,187 @@
+{{/*
+Chart name, truncated to the 63 characters a DNS label allows.
+*/}}
+{{- define "crs.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Fully qualified app name: <release>-<chart>, or the release name alone when it
+already contains the chart name.
+*/}}
+{{- define "crs.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "crs.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels shared by every object of the release.
+*/}}
+{{- define "crs.labels" -}}
+helm.sh/chart: {{ include "crs.chart" . }}
+{{ include "crs.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: contact-restrictions
+{{- end }}
+
+{{/*
+Selector labels (immutable on a Deployment: never add to these).
+*/}}
+{{- define "crs.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "crs.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Selector of the API pods only. The migration Job's pods carry component
+"migrations", so the Service never sends traffic to them.
+*/}}
+{{- define "crs.apiSelectorLabels" -}}
+{{ include "crs.selectorLabels" . }}
+app.kubernetes.io/component: api
+{{- end }}
+
+{{- define "crs.migrationSelectorLabels" -}}
+{{ include "crs.selectorLabels" . }}
+app.kubernetes.io/component: migrations
+{{- end }}
+
+{{- define "crs.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "crs.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+Image reference: repository@digest when a digest is given, else repository:tag.
+*/}}
+{{- define "crs.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Hardened security contexts, shared by the Deployment and the migration Job.
+UID/GID 10001 is the non-root user baked into the image.
+*/}}
+{{- define "crs.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+fsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{- define "crs.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+privileged: false
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop:
+    - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/*
+DATABASE_URL, always from the pre-existing Secret (never a literal).
+*/}}
+{{- define "crs.databaseUrlEnv" -}}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.database.existingSecret.name | quote }}
+      key: {{ .Values.database.existingSecret.key | quote }}
+{{- end }}
+
+{{/*
+Checks of combinations the schema cannot express well.
+*/}}
+{{- define "crs.validate" -}}
+{{- if and .Values.oidc.existingSecret.name (or .Values.oidc.issuer .Values.oidc.audience) }}
+{{- fail "oidc: set either oidc.issuer/oidc.audience or oidc.existingSecret.name, not both" }}
+{{- end }}
+{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail "autoscaling.minReplicas must not be greater than autoscaling.maxReplicas" }}
+{{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.lifecycle.preStopSleepSeconds) }}
+{{- fail "terminationGracePeriodSeconds must be greater than lifecycle.preStopSleepSeconds" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Egress the API pods and the migration Job both need: DNS and PostgreSQL.
+An empty "to" list leaves the destination open on that port only.
+*/}}
+{{- define "crs.egressBaseRules" -}}
+{{- $eg := .Values.networkPolicy.egress -}}
+# DNS.
+- ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+  {{- with $eg.dns.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+# PostgreSQL.
+- ports:
+    - port: {{ $eg.database.port }}
+      protocol: TCP
+  {{- with $eg.database.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+
+{{/*
+Egress of the API pods: the base rules plus, optionally, the OTLP collector
+and the identity provider.
+*/}}
+{{- define "crs.egressRules" -}}
+{{- $eg := .Values.networkPolicy.egress -}}
+{{ include "crs.egressBaseRules" . }}
+{{- if $eg.otlp.enabled }}
+# OTLP collector (traces).
+- ports:
+    - port: {{ $eg.otlp.port }}
+      protocol: TCP
+  {{- with $eg.otlp.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- if $eg.identityProvider.enabled }}
+# Identity provider (OIDC discovery and signing keys over HTTPS).
+- ports:
+    - port: {{ $eg.identityProvider.port }}
+      protocol: TCP
+  {{- with $eg.identityProvider.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}

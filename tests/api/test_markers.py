@@ -1,0 +1,185 @@
+"""Recording markers: impose, vary, lift, history, and the errors a caller can meet."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.conftest import Service
+from tests.factories import marker
+
+KINDS_FLINTSHIRE = [
+    "telephone_suspension",
+    "channel_limit",
+    "telephone_schedule",
+    "single_point_of_contact",
+    "behaviour_contract",
+    "read_and_file",
+    "social_media_block",
+]
+
+
+@pytest.mark.parametrize("kind", KINDS_FLINTSHIRE)
+async def test_every_kind_can_be_imposed_and_read_back_in_force(
+    service: Service, kind: str
+) -> None:
+    created = await service.client.post("/customers/C1/markers", json=marker(kind))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["kind"] == kind
+    assert body["status"] == "active"
+    assert body["version"] == 1
+    assert body["summary"].endswith(".")
+
+    read = await service.client.get("/customers/C1/restrictions")
+    assert read.status_code == 200
+    assert [m["id"] for m in read.json()["markers"]] == [body["id"]]
+    assert read.json()["restricted"] is True
+
+
+async def test_flintshire_suspension_lasts_one_day_by_default(service: Service) -> None:
+    body = (
+        await service.client.post("/customers/C1/markers", json=marker("telephone_suspension"))
+    ).json()
+    from datetime import datetime
+
+    starts, ends = (
+        datetime.fromisoformat(body["starts_at"]),
+        datetime.fromisoformat(body["ends_at"]),
+    )
+    assert ends - starts == timedelta(hours=24)
+
+
+async def test_formal_restriction_needs_a_review_within_six_months(service: Service) -> None:
+    too_late = (date.today() + timedelta(days=200)).isoformat()
+    response = await service.client.post(
+        "/customers/C1/markers", json=marker("channel_limit", review_due=too_late)
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"].endswith("policy-violation")
+    assert problem["invalid_params"][0]["name"] == "body.review_due"
+
+    missing = marker("channel_limit")
+    del missing["review_due"]
+    response = await service.client.post("/customers/C1/markers", json=missing)
+    assert response.status_code == 422
+    assert "review date" in response.json()["detail"]
+
+
+async def test_contact_quota_is_not_a_flintshire_restriction(service: Service) -> None:
+    response = await service.client.post("/customers/C1/markers", json=marker("contact_quota"))
+    assert response.status_code == 422
+    assert "not a restriction the Flintshire" in response.json()["detail"]
+
+
+async def test_invalid_details_name_the_failing_field(service: Service) -> None:
+    response = await service.client.post(
+        "/customers/C1/markers", json=marker("channel_limit", details={"channels": ["fax"]})
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"].endswith("validation-error")
+    assert any("channels" in p["name"] for p in problem["invalid_params"])
+
+
+async def test_variation_keeps_the_previous_version_in_history(service: Service) -> None:
+    created = (
+        await service.client.post("/customers/C1/markers", json=marker("channel_limit"))
+    ).json()
+    varied = await service.client.post(
+        f"/markers/{created['id']}/variations",
+        json={
+            "details": {"channels": ["letter"]},
+            "reason": "Emails continued to be abusive.",
+            "varied_by": "CCSM-01",
+            "expected_version": 1,
+        },
+    )
+    assert varied.status_code == 200, varied.text
+    assert varied.json()["version"] == 2
+    assert varied.json()["details"] == {"channels": ["letter"]}
+
+    history = (await service.client.get(f"/markers/{created['id']}")).json()["history"]
+    assert [h["action"] for h in history] == ["imposed", "varied"]
+    assert history[0]["state"]["details"] == {"channels": ["email", "letter"]}
+    assert history[1]["note"] == "Emails continued to be abusive."
+
+
+async def test_varying_an_old_version_is_a_conflict(service: Service) -> None:
+    created = (
+        await service.client.post("/customers/C1/markers", json=marker("channel_limit"))
+    ).json()
+    vary = {
+        "reason": "r",
+        "varied_by": "X",
+        "expected_version": 1,
+        "details": {"channels": ["letter"]},
+    }
+    assert (
+        await service.client.post(f"/markers/{created['id']}/variations", json=vary)
+    ).status_code == 200
+    again = await service.client.post(f"/markers/{created['id']}/variations", json=vary)
+    assert again.status_code == 409
+    assert again.json()["type"].endswith("conflict")
+
+
+async def test_lifting_keeps_the_marker_with_who_and_why(service: Service) -> None:
+    created = (
+        await service.client.post("/customers/C1/markers", json=marker("telephone_suspension"))
+    ).json()
+    lifted = await service.client.post(
+        f"/markers/{created['id']}/lift", json={"reason": "Apology accepted.", "lifted_by": "TL-1"}
+    )
+    assert lifted.status_code == 200
+    assert lifted.json()["status"] == "lifted"
+    assert lifted.json()["lifted_by"] == "TL-1"
+
+    current = (await service.client.get("/customers/C1/restrictions")).json()
+    assert current["markers"] == [] and current["restricted"] is False
+    everything = (await service.client.get("/customers/C1/restrictions?include=all")).json()
+    assert [m["status"] for m in everything["markers"]] == ["lifted"]
+
+    twice = await service.client.post(
+        f"/markers/{created['id']}/lift", json={"reason": "again", "lifted_by": "TL-1"}
+    )
+    assert twice.status_code == 409
+    vary = await service.client.post(
+        f"/markers/{created['id']}/variations", json={"reason": "r", "varied_by": "X"}
+    )
+    assert vary.status_code == 409
+
+
+async def test_unknown_marker_is_a_problem_not_an_error(service: Service) -> None:
+    response = await service.client.get("/markers/00000000-0000-0000-0000-000000000000")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    bad_id = await service.client.get("/markers/not-a-uuid")
+    assert bad_id.status_code == 422
+
+
+async def test_malformed_and_oversized_bodies_get_problems(service: Service) -> None:
+    broken = await service.client.post(
+        "/customers/C1/markers", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert broken.status_code == 422
+    assert broken.headers["content-type"] == "application/problem+json"
+    huge = await service.client.post(
+        "/customers/C1/markers",
+        content=b"x" * 2_000_000,
+        headers={"content-type": "application/json"},
+    )
+    assert huge.status_code == 413
+    assert huge.json()["type"].endswith("payload-too-large")
+
+
+async def test_preferred_language_is_returned_by_both_reads(service: Service) -> None:
+    put = await service.client.put("/customers/C9", json={"preferred_language": "cy"})
+    assert put.status_code == 200
+    assert (await service.client.get("/customers/C9/restrictions")).json()[
+        "preferred_language"
+    ] == "cy"
+    check = (await service.client.get("/customers/C9/contact-check?channel=phone")).json()
+    assert check["preferred_language"] == "cy"

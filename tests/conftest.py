@@ -1,0 +1,152 @@
+"""Shared fixtures: a real PostgreSQL (embedded, or DATABASE_URL), a migrated test
+database, and the service served by uvicorn on a loopback port for each test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from app.clock import utcnow
+from app.db import asyncpg_dsn
+from app.devdb import EmbeddedPostgres, database_url
+from app.main import build_asgi, create_app
+from app.migrations import upgrade_to_head
+from app.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DB = "crs_test"
+TABLES = "contacts, marker_versions, markers, customers"
+
+
+def _admin_url() -> str:
+    configured = os.environ.get("DATABASE_URL")
+    if configured:
+        return configured
+    return EmbeddedPostgres(ROOT / ".data" / "test-postgres").start()
+
+
+async def _recreate(admin_url: str, name: str) -> str:
+    conn = await asyncpg.connect(asyncpg_dsn(admin_url))
+    try:
+        await conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return database_url(admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    return _admin_url()
+
+
+@pytest.fixture(scope="session")
+def db_url(admin_url: str) -> str:
+    url = asyncio.run(_recreate(admin_url, TEST_DB))
+    upgrade_to_head(url)
+    return url
+
+
+@pytest.fixture
+async def clean_db(db_url: str) -> AsyncIterator[str]:
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+    yield db_url
+
+
+def test_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "policy_profile": "flintshire",
+        "heartbeat_interval_seconds": 0.2,
+        "stale_after_seconds": 2.0,
+        "db_connect_timeout_seconds": 0.5,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class Clock:
+    """A clock tests can stop; by default it follows real time."""
+
+    fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.fixed if self.fixed is not None else utcnow()
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    base_url: str
+    client: httpx.AsyncClient
+    clock: Clock
+
+    @property
+    def snapshot(self) -> Any:
+        return self.app.state.snapshot
+
+
+@contextlib.asynccontextmanager
+async def serve(url: str, **overrides: Any) -> AsyncIterator[Service]:
+    """The service as production serves it (fast layer included), on a loopback port."""
+    clock = Clock()
+    app = create_app(test_settings(**overrides), database_url=url, clock=clock)
+    config = uvicorn.Config(
+        build_asgi(app),
+        host="127.0.0.1",
+        port=0,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        loop="none",
+        http="httptools",
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+        try:
+            yield Service(app, base_url, client, clock)
+        finally:
+            server.should_exit = True
+            await task
+
+
+@pytest.fixture
+async def service(clean_db: str) -> AsyncIterator[Service]:
+    async with serve(clean_db) as running:
+        yield running
+
+
+@pytest.fixture
+def wrexham_settings() -> Callable[..., Settings]:
+    return lambda **kw: test_settings(policy_profile="wrexham", **kw)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Iterator[Path]:
+    yield ROOT

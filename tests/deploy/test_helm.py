@@ -1,0 +1,694 @@
+"""Checks of the Helm chart in helm/contact-restrictions.
+
+No cluster, no database and no helm binary: the chart is linted and rendered
+with the Helm v4 SDK (helm-python-sdk, imported as ``helm_python``), the
+rendered manifests are validated against the Kubernetes OpenAPI schemas of the
+oldest Kubernetes the chart supports (``kubeVersion`` in Chart.yaml) with
+``kubernetes_validate`` in strict mode, and the values files are validated
+against values.schema.json with ``jsonschema``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import jsonschema  # type: ignore[import-untyped]
+import kubernetes_validate  # type: ignore[import-untyped]
+import pytest
+import yaml
+from kubernetes_validate.utils import all_versions  # type: ignore[import-untyped]
+
+REPO = Path(__file__).resolve().parents[2]
+CHART_DIR = REPO / "helm" / "contact-restrictions"
+EXAMPLES_DIR = CHART_DIR / "examples"
+BAD_VALUES_DIR = Path(__file__).resolve().parent / "bad-values"
+
+RELEASE = "crs"
+NAMESPACE = "council"
+FULLNAME = f"{RELEASE}-contact-restrictions"
+APP_UID = 10001
+
+EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml"))
+BAD_VALUES = sorted(BAD_VALUES_DIR.glob("*.yaml"))
+
+Manifest = dict[str, Any]
+
+
+# ---------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------
+
+
+def _chart_yaml() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((CHART_DIR / "Chart.yaml").read_text())
+    return data
+
+
+def oldest_supported_kubernetes() -> str:
+    """The lower bound of Chart.yaml's kubeVersion, e.g. ">=1.29.0-0" -> "1.29.0"."""
+    constraint = _chart_yaml()["kubeVersion"]
+    match = re.fullmatch(r"\s*>=\s*v?(\d+)\.(\d+)(?:\.(\d+))?(?:-0)?\s*", constraint)
+    assert match, f"kubeVersion {constraint!r} is not a simple '>=X.Y.Z-0' lower bound"
+    major, minor, patch = match.group(1), match.group(2), match.group(3) or "0"
+    return f"{major}.{minor}.{patch}"
+
+
+KUBE_VERSION = oldest_supported_kubernetes()
+
+
+def schema_version_for(kube_version: str) -> str:
+    """The kubernetes_validate schema set for exactly this major.minor.
+
+    kubernetes_validate would silently fall back to an older schema set; we
+    want the one that matches the chart's oldest supported Kubernetes.
+    """
+    wanted = ".".join(kube_version.split(".")[:2])
+    shipped: dict[str, str] = {".".join(v.split(".")[:2]): str(v) for v in all_versions()}
+    assert wanted in shipped, (
+        f"kubernetes_validate ships no schemas for Kubernetes {wanted} "
+        f"(has {sorted(shipped)}); update kubernetes-validate or kubeVersion"
+    )
+    return shipped[wanted]
+
+
+VALIDATION_VERSION = schema_version_for(KUBE_VERSION)
+
+
+def load_values(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), f"{path} is not a YAML mapping"
+    return data
+
+
+def header(path: Path, field: str) -> str:
+    """Read a '# field: value' header line from a bad-values file."""
+    for line in path.read_text().splitlines():
+        match = re.fullmatch(rf"#\s*{field}:\s*(\S+)\s*", line)
+        if match:
+            return match.group(1)
+    raise AssertionError(f"{path.name} has no '# {field}:' header")
+
+
+def split_manifests(rendered: dict[str, str]) -> list[Manifest]:
+    docs: list[Manifest] = []
+    for template, text in sorted(rendered.items()):
+        if template.endswith("NOTES.txt"):
+            continue
+        for doc in yaml.safe_load_all(text):
+            if doc is None:
+                continue
+            assert isinstance(doc, dict), f"{template} rendered a non-mapping document"
+            docs.append(doc)
+    return docs
+
+
+def by_kind(docs: list[Manifest], kind: str) -> list[Manifest]:
+    return [d for d in docs if d["kind"] == kind]
+
+
+def one(docs: list[Manifest], kind: str, name: str | None = None) -> Manifest:
+    found = [d for d in by_kind(docs, kind) if name is None or d["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name or ''}, found {len(found)}"
+    return found[0]
+
+
+def containers(pod_spec: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from pod_spec.get("initContainers", [])
+    yield from pod_spec["containers"]
+
+
+def pod_specs(docs: list[Manifest]) -> Iterator[tuple[Manifest, dict[str, Any]]]:
+    for doc in docs:
+        if doc["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}:
+            yield doc, doc["spec"]["template"]["spec"]
+
+
+# ---------------------------------------------------------------------------
+# fixtures
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chart() -> Iterator[helm.Chart]:
+    with helm.Chart.load(CHART_DIR) as loaded:
+        yield loaded
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((CHART_DIR / "values.schema.json").read_text())
+    return data
+
+
+def render(chart: helm.Chart, values: dict[str, Any] | None = None) -> list[Manifest]:
+    rendered = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    return split_manifests(rendered)
+
+
+@pytest.fixture(scope="module")
+def default_docs(chart: helm.Chart) -> list[Manifest]:
+    return render(chart)
+
+
+# ---------------------------------------------------------------------------
+# lint
+# ---------------------------------------------------------------------------
+
+
+def _problems(report: dict[str, Any]) -> list[str]:
+    """Lint errors plus every message of severity warning (2) or error (3)."""
+    found = list(report.get("errors") or [])
+    found += [
+        f"{m['path']}: {m['error']}" for m in report.get("messages", []) if m["severity"] >= 2
+    ]
+    return found
+
+
+def test_chart_declares_supported_kubernetes() -> None:
+    chart_yaml = _chart_yaml()
+    assert chart_yaml["apiVersion"] == "v2"
+    assert chart_yaml["appVersion"]
+    # The schemas used are those of exactly the oldest supported minor version.
+    assert VALIDATION_VERSION.split(".")[:2] == KUBE_VERSION.split(".")[:2]
+
+
+def test_lint_strict_passes_with_defaults() -> None:
+    report = helm.lint(CHART_DIR, strict=True, namespace=NAMESPACE, kube_version=f"v{KUBE_VERSION}")
+    assert report["total_charts_linted"] == 1
+    assert _problems(report) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_lint_strict_passes_with_example(example: Path) -> None:
+    report = helm.lint(
+        CHART_DIR,
+        load_values(example),
+        strict=True,
+        namespace=NAMESPACE,
+        kube_version=f"v{KUBE_VERSION}",
+    )
+    assert _problems(report) == []
+
+
+def test_lint_reports_bad_values() -> None:
+    """Lint runs the values schema too (so it is not a no-op on values)."""
+    report = helm.lint(CHART_DIR, {"replicaCount": "three"}, strict=True)
+    assert _problems(report), report
+
+
+# ---------------------------------------------------------------------------
+# Kubernetes schema validation of the rendered manifests
+# ---------------------------------------------------------------------------
+
+# The Prometheus Operator's ServiceMonitor is a CRD, so kubernetes_validate has
+# no schema for it. Instead of skipping it, the fields this chart emits are
+# checked against this hand-written, closed (additionalProperties: false)
+# subset of monitoring.coreos.com/v1 ServiceMonitor, and its wiring to the
+# Service is checked in test_servicemonitor_targets_the_service.
+_LABELS = {"type": "object", "additionalProperties": {"type": "string"}}
+# Prometheus duration, as in the CRD's pattern.
+_DURATION = {
+    "type": "string",
+    "pattern": r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?"
+    r"(([0-9]+)s)?(([0-9]+)ms)?)$",
+}
+SERVICE_MONITOR_SUBSET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "monitoring.coreos.com/v1"},
+        "kind": {"const": "ServiceMonitor"},
+        "metadata": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},
+                "labels": _LABELS,
+                "annotations": _LABELS,
+            },
+        },
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["selector", "endpoints"],
+            "properties": {
+                "selector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"matchLabels": _LABELS},
+                },
+                "namespaceSelector": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "matchNames": {"type": "array", "items": {"type": "string"}},
+                        "any": {"type": "boolean"},
+                    },
+                },
+                "endpoints": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["port"],
+                        "properties": {
+                            "port": {"type": "string"},
+                            "path": {"type": "string", "pattern": "^/"},
+                            "scheme": {"enum": ["http", "https"]},
+                            "interval": _DURATION,
+                            "scrapeTimeout": _DURATION,
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def validate_manifest(doc: Manifest) -> None:
+    if doc["apiVersion"] == "monitoring.coreos.com/v1" and doc["kind"] == "ServiceMonitor":
+        jsonschema.Draft202012Validator(SERVICE_MONITOR_SUBSET_SCHEMA).validate(doc)
+        return
+    # Raises ValidationError on unknown or wrongly typed fields (strict), and
+    # SchemaNotFoundError for a kind/apiVersion that this Kubernetes lacks.
+    kubernetes_validate.validate(doc, VALIDATION_VERSION, strict=True)
+
+
+RENDER_CASES = [pytest.param(None, id="defaults")] + [pytest.param(p, id=p.name) for p in EXAMPLES]
+
+
+@pytest.mark.parametrize("values_file", RENDER_CASES)
+def test_rendered_manifests_validate_against_kubernetes(
+    chart: helm.Chart, values_file: Path | None
+) -> None:
+    values = load_values(values_file) if values_file else None
+    docs = render(chart, values)
+    assert docs, "chart rendered nothing"
+    failures = []
+    for doc in docs:
+        try:
+            validate_manifest(doc)
+        except Exception as exc:  # collect all, report together
+            message = getattr(exc, "message", str(exc))
+            path = ".".join(str(p) for p in getattr(exc, "absolute_path", []))
+            failures.append(f"{doc['kind']}/{doc['metadata']['name']}: {path}: {message}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_strict_kubernetes_validation_rejects_unknown_field(default_docs: list[Manifest]) -> None:
+    """Guard against the validation above silently accepting anything."""
+    deployment = copy.deepcopy(one(default_docs, "Deployment"))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbes"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate_manifest(deployment)
+
+
+def test_servicemonitor_is_not_in_the_core_schemas(chart: helm.Chart) -> None:
+    """Why the ServiceMonitor gets its own schema: kubernetes_validate has none."""
+    docs = render(chart, load_values(EXAMPLES_DIR / "flintshire-cnpg.yaml"))
+    monitor = one(docs, "ServiceMonitor")
+    with pytest.raises(kubernetes_validate.utils.SchemaNotFoundError):
+        kubernetes_validate.validate(monitor, VALIDATION_VERSION, strict=True)
+
+
+def test_servicemonitor_subset_schema_rejects_unknown_field(chart: helm.Chart) -> None:
+    docs = render(chart, load_values(EXAMPLES_DIR / "flintshire-cnpg.yaml"))
+    monitor = copy.deepcopy(one(docs, "ServiceMonitor"))
+    monitor["spec"]["endpoints"][0]["intervall"] = "30s"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_manifest(monitor)
+
+
+def test_default_render_produces_expected_objects(default_docs: list[Manifest]) -> None:
+    kinds = sorted(f"{d['kind']}/{d['metadata']['name']}" for d in default_docs)
+    assert kinds == sorted(
+        [
+            f"ConfigMap/{FULLNAME}",
+            f"Deployment/{FULLNAME}",
+            f"HorizontalPodAutoscaler/{FULLNAME}",
+            f"Job/{FULLNAME}-migrate",
+            f"NetworkPolicy/{FULLNAME}",
+            f"NetworkPolicy/{FULLNAME}-migrate",
+            f"PodDisruptionBudget/{FULLNAME}",
+            f"Service/{FULLNAME}",
+            f"ServiceAccount/{FULLNAME}",
+        ]
+    )
+    # Off by default: needs the Prometheus Operator CRDs.
+    assert by_kind(default_docs, "ServiceMonitor") == []
+
+
+# ---------------------------------------------------------------------------
+# behaviour that matters
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values_file", RENDER_CASES)
+def test_every_pod_is_hardened(chart: helm.Chart, values_file: Path | None) -> None:
+    docs = render(chart, load_values(values_file) if values_file else None)
+    specs = list(pod_specs(docs))
+    assert {d["kind"] for d, _ in specs} == {"Deployment", "Job"}
+    for doc, spec in specs:
+        where = f"{doc['kind']}/{doc['metadata']['name']}"
+        pod_sc = spec["securityContext"]
+        assert pod_sc["runAsNonRoot"] is True, where
+        assert pod_sc["runAsUser"] == APP_UID, where
+        assert pod_sc["seccompProfile"]["type"] == "RuntimeDefault", where
+        assert spec["automountServiceAccountToken"] is False, where
+        for container in containers(spec):
+            sc = container["securityContext"]
+            assert sc["runAsNonRoot"] is True, where
+            assert sc["runAsUser"] == APP_UID, where
+            assert sc["readOnlyRootFilesystem"] is True, where
+            assert sc["allowPrivilegeEscalation"] is False, where
+            assert sc.get("privileged", False) is False, where
+            assert sc["capabilities"]["drop"] == ["ALL"], where
+            assert "add" not in sc["capabilities"], where
+            assert sc["seccompProfile"]["type"] == "RuntimeDefault", where
+            # The only writable path is an emptyDir at /tmp.
+            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+            assert mounts == {"/tmp": "tmp"}, where
+            assert "resources" in container and container["resources"]["requests"], where
+            assert "memory" in container["resources"]["limits"], where
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        assert "emptyDir" in volumes["tmp"], where
+
+
+def test_deployment_probes_and_shutdown(default_docs: list[Manifest]) -> None:
+    deployment = one(default_docs, "Deployment")
+    spec = deployment["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["command"] == ["crs", "serve"]
+    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["startupProbe"]["httpGet"]["path"] == "/healthz"
+
+    # Not aggressive: a pod is only taken out of the Service after >= 20 s of
+    # failures, and liveness only restarts after >= 20 s of silence.
+    ready = container["readinessProbe"]
+    assert ready["periodSeconds"] * ready["failureThreshold"] >= 20
+    assert ready["timeoutSeconds"] >= 2
+    live = container["livenessProbe"]
+    assert live["periodSeconds"] * live["failureThreshold"] >= 20
+
+    # Graceful shutdown: preStop sleep, then SIGTERM, inside the grace period.
+    sleep = container["lifecycle"]["preStop"]["exec"]["command"]
+    assert sleep[0] == "sleep" and int(sleep[1]) > 0
+    assert spec["terminationGracePeriodSeconds"] > int(sleep[1])
+
+    strategy = deployment["spec"]["strategy"]
+    assert strategy["rollingUpdate"]["maxUnavailable"] == 0
+
+
+def test_migrations_are_a_pre_install_pre_upgrade_hook(default_docs: list[Manifest]) -> None:
+    job = one(default_docs, "Job")
+    annotations = job["metadata"]["annotations"]
+    assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    assert "before-hook-creation" in annotations["helm.sh/hook-delete-policy"].split(",")
+    int(annotations["helm.sh/hook-weight"])  # must be an integer string
+
+    spec = job["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    assert container["command"] == ["crs", "migrate"]
+    assert spec["restartPolicy"] == "Never"
+
+    # The Deployment itself never migrates.
+    deployment = one(default_docs, "Deployment")
+    for c in deployment["spec"]["template"]["spec"]["containers"]:
+        assert "migrate" not in " ".join(c.get("command", []) + c.get("args", []))
+
+
+def test_migration_job_does_not_depend_on_chart_resources(default_docs: list[Manifest]) -> None:
+    """On install the hook runs before the chart's own objects exist."""
+    job = one(default_docs, "Job")
+    spec = job["spec"]["template"]["spec"]
+    chart_objects = {
+        (d["kind"], d["metadata"]["name"])
+        for d in default_docs
+        if "helm.sh/hook" not in d["metadata"].get("annotations", {})
+    }
+    assert ("ConfigMap", FULLNAME) in chart_objects  # sanity: the set is not empty
+
+    sa = spec.get("serviceAccountName", "default")
+    assert ("ServiceAccount", sa) not in chart_objects
+    (container,) = spec["containers"]
+    assert "envFrom" not in container
+    for env in container["env"]:
+        ref = env.get("valueFrom", {})
+        assert "configMapKeyRef" not in ref, env
+        if "secretKeyRef" in ref:
+            assert ("Secret", ref["secretKeyRef"]["name"]) not in chart_objects
+    for volume in spec.get("volumes", []):
+        assert set(volume) <= {"name", "emptyDir"}, volume
+
+
+def test_migration_network_policy_exists_before_the_job(default_docs: list[Manifest]) -> None:
+    """In default-deny namespaces the Job needs its egress policy first."""
+    job = one(default_docs, "Job")
+    policy = one(default_docs, "NetworkPolicy", f"{FULLNAME}-migrate")
+    p_ann, j_ann = policy["metadata"]["annotations"], job["metadata"]["annotations"]
+    assert p_ann["helm.sh/hook"] == j_ann["helm.sh/hook"]
+    assert int(p_ann["helm.sh/hook-weight"]) < int(j_ann["helm.sh/hook-weight"])
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    job_labels = job["spec"]["template"]["metadata"]["labels"]
+    assert selector.items() <= job_labels.items()
+    ports = {p["port"] for rule in policy["spec"]["egress"] for p in rule["ports"]}
+    assert ports == {53, 5432}
+
+
+def test_database_url_only_from_secret(chart: helm.Chart) -> None:
+    for values_file in [None, *EXAMPLES]:
+        values = load_values(values_file) if values_file else None
+        docs = render(chart, values)
+        seen = 0
+        for doc, spec in pod_specs(docs):
+            for container in containers(spec):
+                for env in container.get("env", []):
+                    if env["name"] != "DATABASE_URL":
+                        continue
+                    seen += 1
+                    assert "value" not in env, f"literal DATABASE_URL in {doc['kind']}"
+                    ref = env["valueFrom"]["secretKeyRef"]
+                    expected = chart.merge_values(values)["database"]["existingSecret"]
+                    assert ref == {"name": expected["name"], "key": expected["key"]}
+        assert seen == 2, "DATABASE_URL must be set on the Deployment and the migration Job"
+        for cm in by_kind(docs, "ConfigMap"):
+            assert "DATABASE_URL" not in cm["data"]
+            assert not any("postgres" in str(v) for v in cm["data"].values())
+        assert by_kind(docs, "Secret") == [], "the chart must not create Secrets"
+
+
+def test_service_selects_api_pods_only(default_docs: list[Manifest]) -> None:
+    service = one(default_docs, "Service")
+    selector = service["spec"]["selector"].items()
+    api_labels = one(default_docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    job_labels = one(default_docs, "Job")["spec"]["template"]["metadata"]["labels"]
+    assert selector <= api_labels.items()
+    assert not selector <= job_labels.items(), "Service would route traffic to migration pods"
+    assert service["spec"]["ports"][0]["targetPort"] == "http"
+
+
+def test_scaling_and_disruption(default_docs: list[Manifest], chart: helm.Chart) -> None:
+    hpa = one(default_docs, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["minReplicas"] >= 2
+    assert hpa["spec"]["scaleTargetRef"]["name"] == FULLNAME
+    # With the HPA on, the Deployment must not fight it over replicas.
+    deployment = one(default_docs, "Deployment")
+    assert "replicas" not in deployment["spec"]
+    pdb = one(default_docs, "PodDisruptionBudget")
+    assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+
+    fixed = render(chart, load_values(EXAMPLES_DIR / "minimal.yaml"))
+    assert by_kind(fixed, "HorizontalPodAutoscaler") == []
+    assert one(fixed, "Deployment")["spec"]["replicas"] >= 2
+
+
+def test_replicas_are_spread(default_docs: list[Manifest]) -> None:
+    spec = one(default_docs, "Deployment")["spec"]["template"]["spec"]
+    keys = {c["topologyKey"] for c in spec["topologySpreadConstraints"]}
+    assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+    pod_labels = one(default_docs, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    for constraint in spec["topologySpreadConstraints"]:
+        assert constraint["labelSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert "podAntiAffinity" in spec["affinity"]
+
+
+def test_network_policy_allows_what_the_service_needs(default_docs: list[Manifest]) -> None:
+    policy = one(default_docs, "NetworkPolicy", FULLNAME)["spec"]
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    ingress_ports = {p["port"] for rule in policy["ingress"] for p in rule["ports"]}
+    assert ingress_ports == {8000}
+    egress_ports = {(p["port"], p["protocol"]) for r in policy["egress"] for p in r["ports"]}
+    assert {(53, "UDP"), (53, "TCP"), (5432, "TCP")} <= egress_ports
+    assert 443 not in {port for port, _ in egress_ports}, "IdP egress is opt-in"
+
+
+def test_network_policy_optional_egress(chart: helm.Chart) -> None:
+    docs = render(chart, load_values(EXAMPLES_DIR / "wrexham-azure.yaml"))
+    policy = one(docs, "NetworkPolicy", FULLNAME)["spec"]
+    rules = {p["port"]: r for r in policy["egress"] for p in r["ports"]}
+    assert 443 in rules
+    assert rules[5432]["to"] == [{"ipBlock": {"cidr": "10.40.8.0/28"}}]
+
+    docs = render(chart, load_values(EXAMPLES_DIR / "flintshire-cnpg.yaml"))
+    policy = one(docs, "NetworkPolicy", FULLNAME)["spec"]
+    rules = {p["port"]: r for r in policy["egress"] for p in r["ports"]}
+    assert 4318 in rules
+    assert rules[5432]["to"] == [{"podSelector": {"matchLabels": {"cnpg.io/cluster": "crs-db"}}}]
+
+    docs = render(chart, {"networkPolicy": {"enabled": False}})
+    assert by_kind(docs, "NetworkPolicy") == []
+
+
+def test_servicemonitor_targets_the_service(chart: helm.Chart) -> None:
+    docs = render(chart, load_values(EXAMPLES_DIR / "flintshire-cnpg.yaml"))
+    monitor = one(docs, "ServiceMonitor")
+    service = one(docs, "Service")
+    selector = monitor["spec"]["selector"]["matchLabels"].items()
+    assert selector <= service["metadata"]["labels"].items()
+    port_names = {p["name"] for p in service["spec"]["ports"]}
+    for endpoint in monitor["spec"]["endpoints"]:
+        assert endpoint["port"] in port_names
+        assert endpoint["path"] == "/metrics"
+    assert monitor["spec"]["namespaceSelector"]["matchNames"] == [NAMESPACE]
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+
+
+def test_config_reaches_the_pods(chart: helm.Chart) -> None:
+    docs = render(chart, load_values(EXAMPLES_DIR / "wrexham-azure.yaml"))
+    cm = one(docs, "ConfigMap")
+    assert cm["data"]["POLICY_PROFILE"] == "wrexham"
+    assert cm["data"]["OIDC_ISSUER"].startswith("https://login.microsoftonline.com/")
+    deployment = one(docs, "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["envFrom"] == [{"configMapRef": {"name": cm["metadata"]["name"]}}]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["WEBHOOK_SIGNING_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "crs-webhook",
+        "key": "WEBHOOK_SIGNING_SECRET",
+    }
+    assert container["image"].endswith("@sha256:" + "0" * 64)
+    job = one(docs, "Job")
+    job_env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert job_env["POLICY_PROFILE"]["value"] == "wrexham"
+
+
+def test_oidc_from_secret(chart: helm.Chart) -> None:
+    docs = render(chart, {"oidc": {"existingSecret": {"name": "crs-oidc"}}})
+    (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["OIDC_ISSUER"]["valueFrom"]["secretKeyRef"] == {
+        "name": "crs-oidc",
+        "key": "OIDC_ISSUER",
+    }
+    assert env["OIDC_AUDIENCE"]["valueFrom"]["secretKeyRef"]["key"] == "OIDC_AUDIENCE"
+    assert "OIDC_ISSUER" not in one(docs, "ConfigMap")["data"]
+    # Unset by default.
+    (default_container,) = one(render(chart), "Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert {e["name"] for e in default_container["env"]} == {"DATABASE_URL"}
+
+
+def test_oidc_plain_and_secret_together_is_refused(chart: helm.Chart) -> None:
+    values = {"oidc": {"issuer": "https://idp.example", "existingSecret": {"name": "crs-oidc"}}}
+    with pytest.raises(helm.HelmError, match="oidc"):
+        render(chart, values)
+
+
+def test_config_change_rolls_the_pods(chart: helm.Chart, default_docs: list[Manifest]) -> None:
+    before = one(default_docs, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    changed = render(chart, {"config": {"logLevel": "DEBUG"}})
+    after = one(changed, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    assert before["checksum/config"] != after["checksum/config"]
+
+
+# ---------------------------------------------------------------------------
+# values.schema.json
+# ---------------------------------------------------------------------------
+
+
+def test_schema_is_a_valid_draft7_schema(schema: dict[str, Any]) -> None:
+    jsonschema.Draft7Validator.check_schema(schema)
+
+
+def _objects_without_closed_keys(node: Any, path: str = "#") -> Iterator[str]:
+    """Yield the paths of object schemas that would accept an unknown key."""
+    if isinstance(node, dict):
+        if node.get("type") == "object" or "properties" in node:
+            extra = node.get("additionalProperties", True)
+            # Either closed (false) or a typed map (labels, annotations, env).
+            if extra is True or (isinstance(extra, dict) and not extra):
+                yield path
+        for key, value in node.items():
+            yield from _objects_without_closed_keys(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _objects_without_closed_keys(value, f"{path}/{i}")
+
+
+def test_schema_refuses_unknown_keys_at_every_level(schema: dict[str, Any]) -> None:
+    assert list(_objects_without_closed_keys(schema)) == []
+    # Every values.yaml key that holds a mapping is described by the schema.
+    assert schema["additionalProperties"] is False
+
+
+def test_schema_walk_detects_an_open_object() -> None:
+    open_schema = {"type": "object", "properties": {"a": {"type": "object", "properties": {}}}}
+    assert set(_objects_without_closed_keys(open_schema)) == {"#", "#/properties/a"}
+    closed = {"type": "object", "additionalProperties": False, "properties": {}}
+    assert list(_objects_without_closed_keys(closed)) == []
+
+
+def test_default_values_validate(schema: dict[str, Any], chart: helm.Chart) -> None:
+    values = load_values(CHART_DIR / "values.yaml")
+    jsonschema.Draft7Validator(schema).validate(values)
+    # What Helm actually validates: the defaults after coalescing.
+    jsonschema.Draft7Validator(schema).validate(chart.merge_values({}))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_example_values_validate(example: Path, schema: dict[str, Any], chart: helm.Chart) -> None:
+    # Helm validates the override merged onto the chart defaults.
+    jsonschema.Draft7Validator(schema).validate(chart.merge_values(load_values(example)))
+    chart.validate_schema(chart.merge_values(load_values(example)))
+
+
+def test_there_are_examples_and_bad_values_of_each_kind() -> None:
+    names = {p.name for p in EXAMPLES}
+    assert {"minimal.yaml", "wrexham-azure.yaml", "flintshire-cnpg.yaml"} <= names
+    keywords = {header(p, "schema-keyword") for p in BAD_VALUES}
+    assert {"type", "additionalProperties"} <= keywords
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES, ids=lambda p: p.name)
+def test_bad_values_refused_by_jsonschema(
+    bad: Path, schema: dict[str, Any], chart: helm.Chart
+) -> None:
+    expect, keyword = header(bad, "expect"), header(bad, "schema-keyword")
+    merged = chart.merge_values(load_values(bad))
+    errors = list(jsonschema.Draft7Validator(schema).iter_errors(merged))
+    assert errors, f"{bad.name} was accepted by values.schema.json"
+    assert any(
+        e.validator == keyword and (expect in e.json_path or expect in e.message) for e in errors
+    ), [(e.validator, e.json_path, e.message) for e in errors]
+
+
+@pytest.mark.parametrize("bad", BAD_VALUES, ids=lambda p: p.name)
+def test_bad_values_refused_by_helm(bad: Path, chart: helm.Chart) -> None:
+    expect = header(bad, "expect")
+    with pytest.raises(helm.HelmValuesError) as excinfo:
+        render(chart, load_values(bad))
+    assert expect in str(excinfo.value)
