@@ -182,6 +182,8 @@ def install(app: FastAPI) -> None:
         )
 
     async def _database(request: Request, exc: Exception) -> Response:
+        if not _unavailable(exc):
+            return await _unexpected(request, exc)
         log.warning("database unavailable: %s", type(exc).__name__)
         problem = database_unavailable()
         return problem_response(
@@ -193,10 +195,6 @@ def install(app: FastAPI) -> None:
             problem.headers,
         )
 
-    for error in (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError):
-        app.add_exception_handler(error, _database)
-
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         # A bug, not a user error: logged with its type (no request data), answered as a
         # problem so the caller still gets a well-formed error.
@@ -209,15 +207,29 @@ def install(app: FastAPI) -> None:
             request.url.path,
         )
 
+    for error in (DBAPIError, OSError, TimeoutError):
+        app.add_exception_handler(error, _database)
+    app.add_exception_handler(Exception, _unexpected)
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Invalid input."},
-}
+
+def _unavailable(exc: Exception) -> bool:
+    """The database cannot be reached (503), as against a fault in what was sent (a bug)."""
+    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig
+        return (
+            exc.connection_invalidated
+            or isinstance(orig, OSError | TimeoutError)
+            or "connection" in type(orig).__name__.lower()
+        )
+    return False
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI documentation of the problem responses an operation can give."""
     descriptions = {
+        400: "The body could not be read as JSON.",
         404: "Not found.",
         409: "Conflicts with what is recorded (already lifted, or a newer version exists).",
         413: "The request body is too large.",

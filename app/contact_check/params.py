@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from app.restrictions.details import EARLIEST, LATEST
 from app.restrictions.kinds import Channel, Direction
 
 CUSTOMER_REF_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
@@ -63,8 +64,6 @@ def valid_service(value: str) -> bool:
 _PLAIN_ISO = re.compile(
     r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-](0\d|1\d|2[0-3]):[0-5]\d)$"
 )
-EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def at_fault(value: datetime) -> str | None:

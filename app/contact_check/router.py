@@ -259,7 +259,7 @@ async def contact_check(
     response_model=None,
     responses={
         200: {"model": BatchCheckOut, "description": "One result per customer, in order."},
-        **problem_responses(413, 422, 503),
+        **problem_responses(400, 413, 422, 503),
     },
     openapi_extra={
         "requestBody": {

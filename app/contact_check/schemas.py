@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.contact_check.params import CUSTOMER_REF_PATTERN, SERVICE_PATTERN
+from app.restrictions.details import Instant
 from app.restrictions.kinds import Channel, Direction, Language, MarkerKind, Outcome
 from app.restrictions.schemas import Officer
 
@@ -78,7 +79,7 @@ class BatchCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     channel: Channel
-    at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    at: Instant | None = Field(default=None, description="Default: now.")
     direction: Direction = Direction.INBOUND
     service: Annotated[str, Field(min_length=1, max_length=100, pattern=SERVICE_PATTERN)] | None = (
         None

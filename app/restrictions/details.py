@@ -5,10 +5,12 @@ decision can impose"). These models are the API's request shapes, the JSON store
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,12 +21,40 @@ from pydantic import (
 
 from app.restrictions.kinds import Channel, QuotaPeriod, Weekday
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+# PostgreSQL text cannot hold NUL, and control characters have no place in a name.
+TEXT_PATTERN = r"^[^\x00]*$"
+LINE_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+TOKEN_PATTERN = r"^[^\s\x00-\x1f\x7f]+$"
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=LINE_PATTERN),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000, pattern=TEXT_PATTERN),
+]
 Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=TOKEN_PATTERN),
 ]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")]
+
+EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    try:
+        instant = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range") from None
+    if not EARLIEST <= instant < LATEST:
+        raise ValueError("must be between 1970 and 2200")
+    return value
+
+
+# An instant as the API takes it: ISO 8601 with an offset, within a sane range.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
 
 _CLOCK = re.compile(r"^(\d\d):(\d\d)$")
 
@@ -146,8 +176,8 @@ class ContactQuotaDetails(_Details):
 
 
 class SocialMediaPost(_Details):
-    url: Annotated[str, StringConstraints(max_length=2000)] | None = None
-    posted_at: datetime | None = None
+    url: Annotated[str, StringConstraints(max_length=2000, pattern=TOKEN_PATTERN)] | None = None
+    posted_at: Instant | None = None
     description: LongText
 
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
 
 from app.contact_check.london import LONDON
 from app.restrictions import details as d
 from app.restrictions.domain import Marker
 from app.restrictions.kinds import MarkerKind
 from app.restrictions.wording import summary
+
+log = logging.getLogger(__name__)
 
 DETAILS_MODEL: dict[MarkerKind, type[d.MarkerDetails]] = {
     MarkerKind.TELEPHONE_SUSPENSION: d.TelephoneSuspensionDetails,
@@ -26,6 +32,44 @@ DETAILS_MODEL: dict[MarkerKind, type[d.MarkerDetails]] = {
 
 def parse_details(kind: MarkerKind, raw: Mapping[str, Any]) -> d.MarkerDetails:
     return DETAILS_MODEL[kind].model_validate(raw)
+
+
+def stored_details(kind: MarkerKind, raw: Mapping[str, Any], marker_id: object) -> d.MarkerDetails:
+    """Details as stored. They were valid when written; if a later release tightened the
+    rules, the restriction still stands (dropping it would open a channel that should be
+    closed), so it is loaded as recorded and the mismatch is logged for a data fix."""
+    try:
+        return parse_details(kind, raw)
+    except ValidationError:
+        log.error("stored marker %s no longer validates; loaded as recorded", marker_id)
+        details: d.MarkerDetails = _construct(DETAILS_MODEL[kind], raw)
+        return details
+
+
+def _construct(model: type[BaseModel], raw: Mapping[str, Any]) -> Any:
+    values: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        if name not in raw:
+            continue
+        values[name] = _coerce(field.annotation, raw[name])
+    return model.model_construct(**values)
+
+
+def _coerce(annotation: Any, value: Any) -> Any:
+    """Rebuild nested models, enums and tuples, as validation would, without the checks."""
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return annotation(value) if value in annotation._value2member_map_ else value
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _construct(annotation, value) if isinstance(value, dict) else value
+    args = [a for a in get_args(annotation) if a is not Ellipsis and a is not type(None)]
+    if isinstance(value, list):
+        item = args[0] if args else Any
+        return tuple(_coerce(item, v) for v in value)
+    for arg in args:
+        coerced = _coerce(arg, value)
+        if coerced is not value:
+            return coerced
+    return value
 
 
 def iso(value: datetime | None) -> str | None:
@@ -47,7 +91,7 @@ def marker_from_row(row: Mapping[str, Any]) -> Marker:
         id=str(row["id"]),
         customer_ref=row["customer_ref"],
         kind=kind,
-        details=parse_details(kind, row["details"]),
+        details=stored_details(kind, row["details"], row["id"]),
         starts_at=row["starts_at"],
         ends_at=row["ends_at"],
         review_due=row["review_due"],

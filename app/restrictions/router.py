@@ -126,7 +126,7 @@ _IMPOSE_EXAMPLES = {
         "restriction. Omit `services` for a council-wide marker."
     ),
     response_model=MarkerOut,
-    responses=problem_responses(409, 413, 422, 503),
+    responses=problem_responses(400, 409, 413, 422, 503),
 )
 async def impose_marker(
     customer_ref: CustomerRef,
@@ -182,7 +182,7 @@ async def read_marker(
         "else varied it first. Lifted or expired markers cannot be varied."
     ),
     response_model=MarkerOut,
-    responses=problem_responses(404, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 409, 413, 422, 503),
 )
 async def vary_marker(
     marker_id: MarkerId,
@@ -203,7 +203,7 @@ async def vary_marker(
     summary="Lift a marker",
     description="Ends the restriction at once. The marker is kept, with who lifted it and why.",
     response_model=MarkerOut,
-    responses=problem_responses(404, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 409, 413, 422, 503),
 )
 async def lift_marker(
     marker_id: MarkerId,
@@ -224,7 +224,7 @@ async def lift_marker(
     summary="Set a customer's preferred language",
     description="`cy` routes a restricted caller to Welsh-speaking staff and letters in Welsh.",
     response_model=CustomerOut,
-    responses=problem_responses(413, 422, 503),
+    responses=problem_responses(400, 413, 422, 503),
 )
 async def set_preferences(
     customer_ref: CustomerRef,
@@ -245,7 +245,7 @@ async def set_preferences(
     summary="Record a contact the customer made",
     description="Counted by any `contact_quota` marker on that channel.",
     response_model=ContactOut,
-    responses=problem_responses(413, 422, 503),
+    responses=problem_responses(400, 413, 422, 503),
 )
 async def record_contact(
     customer_ref: CustomerRef,

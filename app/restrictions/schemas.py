@@ -6,12 +6,16 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.restrictions.details import (
+    LINE_PATTERN,
     BehaviourContractDetails,
     ChannelLimitDetails,
     ContactQuotaDetails,
+    Identifier,
+    Instant,
+    LongText,
     ReadAndFileDetails,
     SinglePointOfContactDetails,
     SocialMediaBlockDetails,
@@ -20,12 +24,12 @@ from app.restrictions.details import (
 )
 from app.restrictions.kinds import Channel, Language, MarkerKind, MarkerStatus
 
-StaffId = Annotated[
+StaffId = Identifier
+Reason = LongText
+Service = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^\S+$"),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=LINE_PATTERN),
 ]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
-Service = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
 class _Request(BaseModel):
@@ -39,10 +43,10 @@ class _ImposeCommon(_Request):
         description="Services the marker covers; omit (null) for the whole council.",
         examples=[["Housing"]],
     )
-    starts_at: AwareDatetime | None = Field(
+    starts_at: Instant | None = Field(
         default=None, description="When it takes effect (ISO 8601 with offset). Default: now."
     )
-    ends_at: AwareDatetime | None = Field(
+    ends_at: Instant | None = Field(
         default=None, description="When it ends (exclusive). Null: until lifted."
     )
     review_due: date | None = Field(
@@ -118,8 +122,8 @@ class VaryMarker(_Request):
     whole_council: bool = Field(
         default=False, description="Set true to widen the scope to the whole council."
     )
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     clear_end: bool = Field(default=False, description="Set true to make it open-ended.")
     review_due: date | None = None
     reason: Reason = Field(description="Why it was varied.")
@@ -204,7 +208,7 @@ class CustomerOut(BaseModel):
 
 class RecordContact(_Request):
     channel: Channel
-    occurred_at: AwareDatetime | None = Field(default=None, description="Default: now.")
+    occurred_at: Instant | None = Field(default=None, description="Default: now.")
     recorded_by: StaffId
 
 

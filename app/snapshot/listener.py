@@ -69,6 +69,11 @@ class ChangeFeed:
             except _DB_ERRORS as error:
                 self.snapshot.listening = False
                 log.warning("change feed lost: %s", type(error).__name__)
+            except Exception:
+                # A supervisor loop: a bug while loading must not stop the feed for good.
+                # Reads go to the database meanwhile; the error is logged for a fix.
+                self.snapshot.listening = False
+                log.exception("change feed failed; retrying")
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
             if self.snapshot.listening:
