@@ -110,8 +110,10 @@ async def serve(url: str, **overrides: Any) -> AsyncIterator[Service]:
     """The service as production serves it (fast layer included), on a loopback port."""
     clock = Clock()
     app = create_app(test_settings(**overrides), database_url=url, clock=clock)
+    served = build_asgi(app)
+    app.state.asgi_served = served
     config = uvicorn.Config(
-        build_asgi(app),
+        served,
         host="127.0.0.1",
         port=0,
         log_config=None,
@@ -150,3 +152,11 @@ def wrexham_settings() -> Callable[..., Settings]:
 @pytest.fixture(scope="session")
 def repo_root() -> Iterator[Path]:
     yield ROOT
+
+
+@pytest.fixture
+async def seeded(service: Service) -> AsyncIterator[Service]:
+    from tests.snapshot.test_parity import _seed
+
+    await _seed(service)
+    yield service

@@ -49,3 +49,26 @@ def occurrences(wall: datetime) -> tuple[datetime, ...]:
     if second != first and local_wall(second) == wall:
         return (first, second)
     return (first,)
+
+
+def offset_changes(start: datetime, days: int) -> list[datetime]:
+    """The instants in the `days` days from `start` at which London's UTC offset changes.
+
+    When the clocks go back, the wall clock re-enters times it has already shown, so a
+    window can open again at such an instant without any window starting then."""
+    changes: list[datetime] = []
+    day = timedelta(days=1)
+    t = start
+    for _ in range(days):
+        low, high = t, t + day
+        if low.astimezone(LONDON).utcoffset() != high.astimezone(LONDON).utcoffset():
+            before = low.astimezone(LONDON).utcoffset()
+            while high - low > _ONE_SECOND:
+                middle = low + (high - low) / 2
+                if middle.astimezone(LONDON).utcoffset() == before:
+                    low = middle
+                else:
+                    high = middle
+            changes.append(high.replace(microsecond=0))
+        t += day
+    return changes

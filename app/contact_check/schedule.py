@@ -12,11 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.contact_check.london import local_wall, occurrences
+from app.contact_check.london import local_wall, occurrences, offset_changes
 from app.restrictions.details import ScheduleWindow, clock_minutes
 
 MINUTES_PER_DAY = 1440
-_DAYS_AHEAD = 8
+# A weekly window can vanish for one week (inside March's skipped hour), so look two
+# weeks ahead, and one day behind for windows that began yesterday.
+_DAYS_AHEAD = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,10 @@ def next_open(segs: Sequence[Segment], instant: datetime) -> datetime | None:
         return instant
     today = local_wall(instant).replace(hour=0, minute=0, second=0, microsecond=0)
     best: datetime | None = None
+    for change in offset_changes(instant, _DAYS_AHEAD):
+        if change >= instant and is_open(segs, change):
+            best = change
+            break
     for offset in range(-1, _DAYS_AHEAD):
         day = today + timedelta(days=offset)
         for seg in segs:
@@ -70,6 +76,7 @@ def next_open(segs: Sequence[Segment], instant: datetime) -> datetime | None:
                     and (best is None or candidate < best)
                 ):
                     best = candidate
-        if best is not None and offset >= 1:
+        # Openings on later days are later still: stop once one falls before tomorrow.
+        if best is not None and local_wall(best) < day + timedelta(days=1):
             break
     return best
