@@ -80,7 +80,7 @@ def create_app(
         with contextlib.suppress(TimeoutError):
             # Serve from a loaded snapshot when the database is there; if it is not, start
             # anyway: reads answer 503 until it returns, and readiness says so.
-            await asyncio.wait_for(feed.first_load.wait(), timeout=30)
+            await asyncio.wait_for(feed.first_attempt.wait(), timeout=120)
         try:
             yield
         finally:

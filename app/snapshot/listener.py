@@ -42,7 +42,8 @@ class ChangeFeed:
         self.on_reload = on_reload
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
-        self.first_load = asyncio.Event()
+        # Set once the first attempt has loaded the snapshot or found the database away.
+        self.first_attempt = asyncio.Event()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="change-feed")
@@ -70,6 +71,7 @@ class ChangeFeed:
                 self.snapshot.listening = False
                 log.warning("change feed lost: %s", type(error).__name__)
             except Exception:
+                self.first_attempt.set()
                 # A supervisor loop: a bug while loading must not stop the feed for good.
                 # Reads go to the database meanwhile; the error is logged for a fix.
                 self.snapshot.listening = False
@@ -84,6 +86,7 @@ class ChangeFeed:
             conn = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
         except _DB_ERRORS:
             self.snapshot.db_reachable = False
+            self.first_attempt.set()
             raise
         self._connection = conn
         self.snapshot.db_reachable = True
@@ -100,7 +103,7 @@ class ChangeFeed:
             # Changes announced while loading are applied before the state counts as current.
             await self._apply_pending(conn, queue)
             self.snapshot.listening = True
-            self.first_load.set()
+            self.first_attempt.set()
             if self.on_reload is not None:
                 self.on_reload(loop.time() - began)
             log.info("snapshot loaded: %d customers", len(customers))

@@ -12,10 +12,10 @@ from tests.conftest import Service, serve
 from tests.factories import marker
 
 
-async def _until(predicate, timeout: float = 5.0) -> float:  # type: ignore[no-untyped-def]
+async def _until(predicate, within: float = 5.0) -> float:  # type: ignore[no-untyped-def]
     started = time.monotonic()
     while not await predicate():
-        if time.monotonic() - started > timeout:
+        if time.monotonic() - started > within:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
     return time.monotonic() - started

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, reject, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.contact_check.rules import (
@@ -271,28 +271,17 @@ def test_marker_starting_later_is_waited_out() -> None:
     assert result.next_allowed_at == london(2026, 11, 4, 0, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (via schedule.next_open's 8-day search): a schedule whose only window falls "
-    "in the March gap makes next_allowed_at None ('never') instead of the Sunday after",
-)
 def test_schedule_in_the_march_gap_reopens_the_sunday_after() -> None:
     markers = [schedule((("sunday",), "01:00", "02:00"))]
     result = check_contact(markers, PHONE, utc(2026, 3, 28, 12))
     assert result.outcome is Outcome.DENY
-    assert result.next_allowed_at == utc(2026, 4, 5, 0)  # actual: None
+    assert result.next_allowed_at == utc(2026, 4, 5, 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (via schedule.next_open): the October fall-back re-entering a window is "
-    "missed, so next_allowed_at is a week late",
-)
 def test_schedule_reentered_by_the_october_change_reopens_then() -> None:
     markers = [schedule((("sunday",), "00:30", "01:10"))]
     at = utc(2026, 10, 25, 0, 20)  # 01:20 BST
     assert check_contact(markers, PHONE, utc(2026, 10, 25, 1, 0)).allowed  # 01:00 GMT
-    # actual: 2026-11-01 00:30 UTC
     assert check_contact(markers, PHONE, at).next_allowed_at == utc(2026, 10, 25, 1, 0)
 
 
@@ -741,14 +730,6 @@ def test_next_allowed_at_is_the_first_allowed_instant(
     # falls on, within a bounded search).
     horizon = at + SEARCH if result is None else min(result, at + SEARCH)
     earlier = _first_allowed_on_grid(markers, channel, at, horizon)
-    if earlier is not None and earlier in FALL_BACK:
-        reject()  # the schedule fall-back bug, xfail'd above
-    if (
-        result is None
-        and earlier is not None
-        and any(at - timedelta(days=1) <= c <= earlier for c in SPRING_FORWARD)
-    ):
-        reject()  # the schedule March-gap bug, xfail'd above
     assert earlier is None, f"allowed at {earlier}, before {result}"
     if result is None:
         return
