@@ -20,6 +20,8 @@ from app.contact_check.answers import Answer, Freshness, contact_check_answer, r
 from app.contact_check.params import parse_at, valid_customer_ref, valid_service
 from app.restrictions.kinds import Channel, Direction
 
+RESTRICTIONS_ROUTE = "/customers/{customer_ref}/restrictions"
+CHECK_ROUTE = "/customers/{customer_ref}/contact-check"
 _PREFIX = "/customers/"
 _RESTRICTIONS = "/restrictions"
 _CHECK = "/contact-check"
@@ -71,10 +73,17 @@ class FastReads:
             return None
         if path.endswith(_RESTRICTIONS):
             ref = path[len(_PREFIX) : -len(_RESTRICTIONS)]
-            return self._restrictions(scope, snapshot, ref, now)
+            answer = self._restrictions(scope, snapshot, ref, now)
+            if answer is not None:
+                scope["route_template"] = RESTRICTIONS_ROUTE
+            return answer
         if path.endswith(_CHECK):
             ref = path[len(_PREFIX) : -len(_CHECK)]
-            return self._check(scope, snapshot, ref, now)
+            answer = self._check(scope, snapshot, ref, now)
+            if answer is not None:
+                scope["route_template"] = CHECK_ROUTE
+                state.metrics.count_outcome(answer.outcome, scope["check_channel"])
+            return answer
         return None
 
     @staticmethod
@@ -118,6 +127,7 @@ class FastReads:
                 return None
             at = parsed
         freshness = Freshness(snapshot.confirmed_at, False)
+        scope["check_channel"] = channel.value
         return contact_check_answer(
             snapshot.view(ref), channel, at, freshness, direction, service, fmt == "flat"
         )

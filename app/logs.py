@@ -41,6 +41,13 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    silence_access_log()
+
+
+def silence_access_log() -> None:
+    """uvicorn's access log writes request paths, which carry customer references; the
+    service logs each request itself with the route template instead."""
+    logging.getLogger("uvicorn.access").disabled = True

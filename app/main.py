@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi_offline import FastAPIOffline
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from app import problems
@@ -21,6 +23,9 @@ from app.contact_check.router import router as checks_router
 from app.db import Database, asyncpg_dsn
 from app.fastpath import FastReads
 from app.health.router import router as health_router
+from app.observability.metrics import Metrics
+from app.observability.requests import RequestContext
+from app.observability.tracing import configure_tracing
 from app.openapi_doc import build_openapi
 from app.policy.profile import load_profile
 from app.restrictions.router import router as restrictions_router
@@ -64,6 +69,7 @@ def create_app(
             "DATABASE_URL is not set: point it at PostgreSQL, or use `make run` for a local one"
         )
     profile = load_profile(settings.policy_profile)
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +77,11 @@ def create_app(
         database = Database.open(url, settings)
         dsn = asyncpg_dsn(url)
         feed = ChangeFeed(
-            snapshot, dsn, settings.db_connect_timeout_seconds, settings.heartbeat_interval_seconds
+            snapshot,
+            dsn,
+            settings.db_connect_timeout_seconds,
+            settings.heartbeat_interval_seconds,
+            on_reload=metrics.snapshot_reload.observe,
         )
         reads = ReadModel(snapshot, dsn, settings.db_connect_timeout_seconds, settings.db_pool_size)
         app.state.snapshot, app.state.database, app.state.reads = snapshot, database, reads
@@ -98,12 +108,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     app.state.profile = profile
     app.state.clock = clock
     problems.install(app)
     app.include_router(checks_router)
     app.include_router(restrictions_router)
     app.include_router(health_router)
+    app.add_api_route("/metrics", _metrics_endpoint, include_in_schema=False)
+    configure_tracing(app)
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -114,7 +127,15 @@ def _seconds(value: float) -> Any:
     return timedelta(seconds=value)
 
 
+async def _metrics_endpoint(request: Request) -> Response:
+    state = request.app.state
+    metrics: Metrics = state.metrics
+    metrics.sample(state.snapshot, state.database, state.reads, state.clock())
+    return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
 def build_asgi(app: FastAPI) -> ASGIApp:
-    """The app as served: body limit, then the fast reads, then FastAPI."""
+    """The app as served: request id and metrics, body limit, the fast reads, FastAPI."""
     settings: Settings = app.state.settings
-    return BodyLimit(FastReads(app, lambda: app.state), settings.max_body_bytes)
+    fast = FastReads(app, lambda: app.state)
+    return RequestContext(BodyLimit(fast, settings.max_body_bytes), app.state.metrics)

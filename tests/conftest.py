@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from app.clock import utcnow
 from app.db import asyncpg_dsn
 from app.devdb import EmbeddedPostgres, database_url
+from app.logs import silence_access_log
 from app.main import build_asgi, create_app
 from app.migrations import upgrade_to_head
 from app.settings import Settings
@@ -108,6 +109,7 @@ class Service:
 @contextlib.asynccontextmanager
 async def serve(url: str, **overrides: Any) -> AsyncIterator[Service]:
     """The service as production serves it (fast layer included), on a loopback port."""
+    silence_access_log()  # as `crs serve` does
     clock = Clock()
     app = create_app(test_settings(**overrides), database_url=url, clock=clock)
     served = build_asgi(app)

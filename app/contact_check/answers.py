@@ -33,6 +33,7 @@ class Answer:
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
+    outcome: str | None = None  # for the metrics; never sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +189,8 @@ def contact_check_answer(
     result = check_contact(view.markers, channel, at, direction, service, view.contacts)
     check = _check_json(view, channel, at, direction, service, result, freshness)
     body = orjson.dumps(_flat(check, result, at, freshness) if flat else check)
-    return Answer(200, ((b"content-type", JSON), (b"cache-control", NO_STORE)), body)
+    headers = ((b"content-type", JSON), (b"cache-control", NO_STORE))
+    return Answer(200, headers, body, result.outcome.value)
 
 
 def batch_item(

@@ -242,9 +242,11 @@ async def contact_check(
     now = clock(request)()
     when = checked_at(at, now)
     view, freshness = await reads(request).view(customer_ref, now)
-    return to_response(
-        contact_check_answer(view, channel, when, freshness, direction, service, format == "flat")
+    answer = contact_check_answer(
+        view, channel, when, freshness, direction, service, format == "flat"
     )
+    request.app.state.metrics.count_outcome(answer.outcome, channel.value)
+    return to_response(answer)
 
 
 @router.post(

@@ -55,6 +55,12 @@ class ReadModel:
             )
         return self._pool
 
+    def pool_stats(self) -> tuple[int, int]:
+        """(open, idle) connections of the read pool."""
+        if self._pool is None:
+            return 0, 0
+        return self._pool.get_size(), self._pool.get_idle_size()
+
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.close()

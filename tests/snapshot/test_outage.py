@@ -38,6 +38,7 @@ async def test_database_outage_and_recovery(own_server: EmbeddedPostgres) -> Non
 
         await asyncio.to_thread(own_server.stop)
         try:
+
             async def noticed() -> bool:
                 return service.snapshot.db_reachable is False
 
@@ -78,7 +79,9 @@ async def test_database_outage_and_recovery(own_server: EmbeddedPostgres) -> Non
         assert again.status_code == 201
 
 
-async def test_started_while_the_database_is_down_reads_answer_503(own_server: EmbeddedPostgres) -> None:
+async def test_started_while_the_database_is_down_reads_answer_503(
+    own_server: EmbeddedPostgres,
+) -> None:
     admin_url = await asyncio.to_thread(own_server.start)
     url = await _recreate(admin_url, "crs_outage")
     await asyncio.to_thread(own_server.stop)
