@@ -34,6 +34,20 @@ def upgrade_to_head(database_url: str) -> None:
     command.upgrade(alembic_config(database_url), "head")
 
 
+def schema_behind(revision: str | None) -> bool:
+    """True when the database has not been migrated to this release's head. A revision
+    this release does not know is newer (the next release migrated during a rolling
+    upgrade); migrations are backwards compatible, so this release still serves."""
+    script = ScriptDirectory.from_config(alembic_config(""))
+    head = script.get_current_head()
+    if revision == head:
+        return False
+    if revision is None:
+        return True
+    known = {r.revision for r in script.walk_revisions()}
+    return revision in known
+
+
 def head_revision() -> str | None:
     script = ScriptDirectory.from_config(alembic_config(""))
     return script.get_current_head()

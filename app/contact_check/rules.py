@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
 
@@ -38,9 +38,10 @@ from app.restrictions.kinds import (
 ContactLog = Mapping[Channel, Sequence[datetime]]
 NO_CONTACTS: ContactLog = MappingProxyType({})
 
-# How far ahead an opening is looked for before "nothing in force will ever open it".
-_HORIZON = timedelta(days=400)
-_MAX_STEPS = 200
+# Each step jumps to the latest reopening of the markers then denying; markers that never
+# open together (two schedules with no common window) would step forever, so after this
+# many steps nothing in force will open the channel.
+_MAX_STEPS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +150,6 @@ def next_allowed_at(
         # Each blocking marker denies without a break until it reopens, so nothing before
         # the latest reopening can be allowed.
         t = max(r for r in reopenings if r is not None)
-        if t - at > _HORIZON:
-            return None
     return None
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
 from app.db import Database
-from app.migrations import current_revision, head_revision
+from app.migrations import current_revision, schema_behind
 from app.restrictions.mapping import iso
 from app.snapshot.state import Snapshot
 
@@ -74,7 +74,7 @@ async def readyz(request: Request) -> JSONResponse:
     reachable, revision = await _schema(
         request.app.state.database, request.app.state.settings.db_connect_timeout_seconds * 2
     )
-    behind = reachable and revision != head_revision()
+    behind = reachable and schema_behind(revision)
     can_answer = snapshot.loaded or reachable
     ready = can_answer and not behind
     body: dict[str, Any] = {

@@ -69,6 +69,7 @@ class ChangeFeed:
                 raise
             except _DB_ERRORS as error:
                 self.snapshot.listening = False
+                self.first_attempt.set()
                 log.warning("change feed lost: %s", type(error).__name__)
             except Exception:
                 self.first_attempt.set()

@@ -90,3 +90,26 @@ def test_a_bad_setting_stops_start_up_naming_it() -> None:
     )
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr and "PostgreSQL" in result.stderr
+
+
+async def test_readiness_follows_the_schema(admin_url: str, db_url: str) -> None:
+    import asyncpg
+
+    from app.db import asyncpg_dsn
+    from tests.conftest import _recreate, serve
+
+    bare = await _recreate(admin_url, "crs_unmigrated")
+    async with serve(bare) as service:
+        ready = await service.client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["database"] == "behind"
+
+    # A revision this release does not know is the next release's: still ready.
+    conn = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        await conn.execute("UPDATE alembic_version SET version_num = '9999_next_release'")
+        async with serve(db_url) as service:
+            ready = await service.client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["database"] == "reachable"
+    finally:
+        await conn.execute("UPDATE alembic_version SET version_num = '0001'")
+        await conn.close()

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.contact_check.rules import (
@@ -232,15 +232,10 @@ def test_time_limited_channel_limit_reopens_at_its_end() -> None:
     assert result.next_allowed_at == ends
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: next_allowed_at gives up after a 400-day horizon (_HORIZON) and answers "
-    "None ('never') for a limit that does end, just later than that",
-)
 def test_time_limited_channel_limit_ending_in_two_years_reopens_at_its_end() -> None:
     ends = utc(2028, 11, 1)
     result = check_contact([channel_limit(EMAIL, ends_at=ends)], PHONE, utc(2026, 11, 3, 11))
-    assert result.next_allowed_at == ends  # actual: None
+    assert result.next_allowed_at == ends
 
 
 def test_open_ended_limit_with_suspension_never_reopens() -> None:
@@ -713,6 +708,14 @@ def _first_allowed_on_grid(
 
 
 @settings(max_examples=150, deadline=None)
+@example(([schedule((("sunday",), "00:30", "01:10"))], PHONE, utc(2026, 10, 25, 0, 20)))
+@example(
+    (
+        [suspension(utc(2026, 3, 28, 12)), schedule((("sunday",), "01:00", "02:00"))],
+        PHONE,
+        utc(2026, 3, 28, 11),
+    )
+)
 @given(scenarios())
 def test_next_allowed_at_is_the_first_allowed_instant(
     scenario: tuple[list[Marker], Channel, datetime],
