@@ -64,6 +64,9 @@ class CheckResult:
         return self.outcome is not Outcome.DENY
 
 
+UNRESTRICTED = CheckResult(Outcome.ALLOW, (), None, None, None)
+
+
 @lru_cache(maxsize=4096)
 def _segments(details: TelephoneScheduleDetails) -> tuple[schedule.Segment, ...]:
     return schedule.segments(details.windows)
@@ -269,6 +272,8 @@ def check_contact(
 ) -> CheckResult:
     """The answer to "may this contact happen now, on this channel?". The most
     restrictive effect wins and every marker that concerns the contact is a reason."""
+    if not markers:
+        return UNRESTRICTED
     relevant = [m for m in markers if m.covers(service)]
     outcome = Outcome.ALLOW
     reasons: list[Reason] = []

@@ -76,7 +76,19 @@ class ContactCheckFlat(BaseModel):
 
 
 class BatchCheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "letter",
+                    "at": "2026-12-01T09:00:00+00:00",
+                    "direction": "outbound",
+                    "customer_refs": ["C0000001", "DEMO-SPOC"],
+                }
+            ]
+        },
+    )
 
     channel: Channel
     at: Instant | None = Field(default=None, description="Default: now.")
@@ -105,6 +117,33 @@ class BatchItemOut(BaseModel):
 
 
 class BatchCheckOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "letter",
+                    "direction": "outbound",
+                    "service": None,
+                    "at": "2026-12-01T09:00:00+00:00",
+                    "as_of": "2026-12-01T08:59:59+00:00",
+                    "stale": False,
+                    "results": [
+                        {
+                            "customer_ref": "C0000001",
+                            "allowed": True,
+                            "outcome": "allow",
+                            "reasons": [],
+                            "next_allowed_at": None,
+                            "allowed_channels": None,
+                            "route_to": None,
+                            "preferred_language": None,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     channel: Channel
     direction: Direction
     service: str | None

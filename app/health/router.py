@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.responses import JSONResponse
 
@@ -21,10 +21,28 @@ router = APIRouter(tags=["Operations"])
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
     status: str = Field(examples=["ok"])
 
 
 class Readiness(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ready": True,
+                    "database": "unreachable",
+                    "schema_revision": None,
+                    "snapshot_loaded": True,
+                    "change_feed": False,
+                    "as_of": "2026-11-24T12:00:01+00:00",
+                    "data_age_seconds": 42.5,
+                }
+            ]
+        }
+    )
+
     ready: bool = Field(description="True while this instance can answer the reads.")
     database: str = Field(description="reachable, unreachable, or behind (schema not at head).")
     schema_revision: str | None

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any, get_args
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from app.contact_check.london import LONDON
@@ -76,7 +77,21 @@ def iso(value: datetime | None) -> str | None:
     """Times in the API: ISO 8601 in London time, with the offset."""
     if value is None:
         return None
-    return value.astimezone(LONDON).isoformat()
+    # London's offset changes only on the hour (UTC), so it is looked up once an hour:
+    # zoneinfo's own conversion costs more than the rest of a fast read.
+    hour = int(value.timestamp() // 3600)
+    zone = _HOUR_ZONES.get(hour)
+    if zone is None:
+        offset = value.astimezone(LONDON).utcoffset()
+        assert offset is not None
+        zone = _HOUR_ZONES.setdefault(hour, timezone(offset))
+        if len(_HOUR_ZONES) > 10_000:
+            _HOUR_ZONES.clear()
+    # orjson writes RFC 3339 exactly as isoformat() does, several times faster.
+    return orjson.dumps(value.astimezone(zone))[1:-1].decode()
+
+
+_HOUR_ZONES: dict[int, timezone] = {}
 
 
 def iso_date(value: date | None) -> str | None:

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
 
 from app.restrictions.details import (
     LINE_PATTERN,
@@ -115,6 +115,25 @@ class VaryMarker(_Request):
     """A variation: only the fields given change; the previous version stays in history.
     `details`, if given, replaces the details whole and must suit the marker's kind."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "ends_at": "2027-01-31T17:00:00+00:00",
+                    "reason": "Agreed at review: calls may resume after January.",
+                    "varied_by": "CCSM-01",
+                    "expected_version": 1,
+                },
+                {
+                    "details": {"channels": ["letter"]},
+                    "reason": "Emails continued to be abusive.",
+                    "varied_by": "CCSM-01",
+                },
+            ]
+        },
+    )
+
     details: dict[str, object] | None = Field(
         default=None, description="New details for the marker's kind (replaces them whole)."
     )
@@ -136,11 +155,46 @@ class VaryMarker(_Request):
 
 
 class LiftMarker(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "Apology received; behaviour improved.", "lifted_by": "CCSM-01"}
+            ]
+        },
+    )
+
     reason: Reason = Field(description="Why it was lifted.")
     lifted_by: StaffId
 
 
+EXAMPLE_MARKER: dict[str, JsonValue] = {
+    "id": "8f0b4c1e-3f1c-4c55-9d59-0d6d3f1d2a11",
+    "customer_ref": "DEMO-SCHEDULE",
+    "kind": "telephone_schedule",
+    "status": "active",
+    "summary": "Telephone calls are taken only on Tuesday and Thursday 10:00 to 12:00.",
+    "details": {
+        "windows": [{"days": ["tuesday", "thursday"], "start": "10:00", "end": "12:00"}],
+        "max_call_minutes": None,
+    },
+    "services": None,
+    "starts_at": "2026-11-02T09:00:00+00:00",
+    "ends_at": None,
+    "review_due": "2027-05-01",
+    "reason": "Repeated abusive calls.",
+    "created_by": "CCSM-01",
+    "created_at": "2026-11-02T09:00:00+00:00",
+    "version": 1,
+    "lifted_at": None,
+    "lifted_by": None,
+    "lift_reason": None,
+}
+
+
 class MarkerOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_MARKER]})
+
     id: UUID
     customer_ref: str
     kind: MarkerKind
@@ -170,6 +224,26 @@ class MarkerVersionOut(BaseModel):
 
 
 class MarkerWithHistory(MarkerOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **EXAMPLE_MARKER,
+                    "history": [
+                        {
+                            "version": 1,
+                            "action": "imposed",
+                            "recorded_at": "2026-11-02T09:00:00+00:00",
+                            "recorded_by": "CCSM-01",
+                            "note": "Repeated abusive calls.",
+                            "state": {"version": 1, "kind": "telephone_schedule"},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
 
 
@@ -196,23 +270,59 @@ class RestrictionsOut(BaseModel):
 
 
 class CustomerPreferences(_Request):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"preferred_language": "cy"}]}
+    )
+
     preferred_language: Language | None = Field(
         description="`cy` to be offered Welsh, `en` for English, null if unknown."
     )
 
 
 class CustomerOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"customer_ref": "C0000001", "preferred_language": "cy"}]}
+    )
+
     customer_ref: str
     preferred_language: Language | None
 
 
 class RecordContact(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "phone",
+                    "occurred_at": "2026-11-24T10:15:00+00:00",
+                    "recorded_by": "CC-17",
+                }
+            ]
+        },
+    )
+
     channel: Channel
     occurred_at: Instant | None = Field(default=None, description="Default: now.")
     recorded_by: StaffId
 
 
 class ContactOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "customer_ref": "C0000001",
+                    "channel": "phone",
+                    "occurred_at": "2026-11-24T10:15:00+00:00",
+                    "recorded_by": "CC-17",
+                    "recorded_at": "2026-11-24T10:16:02+00:00",
+                }
+            ]
+        }
+    )
+
     id: int
     customer_ref: str
     channel: Channel

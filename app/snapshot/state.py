@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from app.contact_check.rules import NO_CONTACTS, ContactLog
 from app.restrictions.domain import Marker
@@ -13,18 +14,17 @@ from app.restrictions.domain import Marker
 NO_MARKERS: tuple[Marker, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerView:
-    """Everything the reads need to know about one customer."""
+class CustomerView(NamedTuple):
+    """Everything the reads need to know about one customer. (A named tuple: it is made
+    for every read, and a tuple is the cheapest immutable value Python builds.)"""
 
     customer_ref: str
     preferred_language: str | None
     markers: tuple[Marker, ...]
-    contacts: ContactLog = field(default_factory=lambda: NO_CONTACTS)
+    contacts: ContactLog = NO_CONTACTS
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerState:
+class CustomerState(NamedTuple):
     preferred_language: str | None
     markers: tuple[Marker, ...]
     contacts: ContactLog

@@ -39,3 +39,28 @@ async def test_docs_are_served_without_a_cdn(service: Service) -> None:
     script = page.text.split('<script src="', 1)[1].split('"', 1)[0]
     asset = await service.client.get(script)
     assert asset.status_code == 200 and len(asset.content) > 500_000
+
+
+def _has_example(content: dict | None, schemas: dict) -> bool:
+    if not content:
+        return False
+    if "example" in content or "examples" in content:
+        return True
+    schema = content.get("schema", {})
+    if "examples" in schema:
+        return True
+    ref = schema.get("$ref")
+    return bool(ref) and "examples" in schemas[ref.rsplit("/", 1)[-1]]
+
+
+def test_every_operation_shows_examples() -> None:
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    schemas = document["components"]["schemas"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            where = f"{method.upper()} {path}"
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            assert body is None or _has_example(body, schemas), where
+            success = next(s for s in operation["responses"] if s.startswith("2"))
+            content = operation["responses"][success].get("content", {}).get("application/json")
+            assert _has_example(content, schemas), where

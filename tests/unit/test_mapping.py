@@ -1,0 +1,28 @@
+"""How times are written in the API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.contact_check.london import LONDON
+from app.restrictions.mapping import iso
+
+instants = st.datetimes(
+    min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 31), timezones=st.just(UTC)
+)
+
+
+@settings(max_examples=2000)
+@given(instants)
+def test_times_are_london_iso_8601_with_offset(instant: datetime) -> None:
+    assert iso(instant) == instant.astimezone(LONDON).isoformat()
+
+
+def test_clock_change_hours_are_written_with_the_right_offset() -> None:
+    change = datetime(2026, 10, 25, 1, tzinfo=UTC)  # 02:00 BST becomes 01:00 GMT
+    assert iso(change - timedelta(seconds=1)) == "2026-10-25T01:59:59+01:00"
+    assert iso(change) == "2026-10-25T01:00:00+00:00"
+    assert iso(datetime(2026, 3, 29, 1, tzinfo=UTC)) == "2026-03-29T02:00:00+01:00"
