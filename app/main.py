@@ -106,6 +106,8 @@ def create_app(
         openapi_tags=TAGS,
         redoc_url=None,
         lifespan=lifespan,
+        # Operation ids are the route functions' names (impose_marker, contact_check...).
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.metrics = metrics
