@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,18 +29,16 @@ _DIRECTIONS = {d.value: d for d in Direction}
 
 
 def _query(raw: bytes, allowed: frozenset[str]) -> dict[str, str] | None:
+    """Plain `name=value&...` only: anything with escapes, '+', ';' or non-ASCII, or a
+    name repeated or unknown, goes to the routes (which decode it their own way)."""
     if not raw:
         return {}
-    try:
-        text = raw.decode("latin-1")
-    except UnicodeDecodeError:
-        return None
-    # Only plain ASCII names and values; percent-escapes and '+' go to the routes.
-    if "%" in text or "+" in text:
+    if not raw.isascii() or b"%" in raw or b"+" in raw or b";" in raw:
         return None
     params: dict[str, str] = {}
-    for name, value in parse_qsl(text, keep_blank_values=True):
-        if name not in allowed or name in params:
+    for pair in raw.decode("ascii").split("&"):
+        name, sep, value = pair.partition("=")
+        if not sep or name not in allowed or name in params:
             return None
         params[name] = value
     return params
@@ -51,6 +48,18 @@ class FastReads:
     def __init__(self, app: ASGIApp, state_of: Callable[[], Any]) -> None:
         self.app = app
         self.state_of = state_of
+        # Resolved once the lifespan has made them (app.state lookups are slow).
+        self._snapshot: Any = None
+        self._clock: Callable[[], datetime] | None = None
+        self._metrics: Any = None
+
+    def _resolve(self) -> bool:
+        state = self.state_of()
+        snapshot = getattr(state, "snapshot", None)
+        if snapshot is None:
+            return False
+        self._snapshot, self._clock, self._metrics = snapshot, state.clock, state.metrics
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -64,11 +73,11 @@ class FastReads:
         path: str = scope["path"]
         if not path.startswith(_PREFIX):
             return None
-        state = self.state_of()
-        snapshot = getattr(state, "snapshot", None)
-        if snapshot is None:
+        if self._clock is None and not self._resolve():
             return None
-        now: datetime = state.clock()
+        assert self._clock is not None
+        snapshot = self._snapshot
+        now = self._clock()
         if not snapshot.is_fresh(now):
             return None
         if path.endswith(_RESTRICTIONS):
@@ -82,7 +91,7 @@ class FastReads:
             answer = self._check(scope, snapshot, ref, now)
             if answer is not None:
                 scope["route_template"] = CHECK_ROUTE
-                state.metrics.count_outcome(answer.outcome, scope["check_channel"])
+                self._metrics.count_outcome(answer.outcome, scope["check_channel"])
             return answer
         return None
 

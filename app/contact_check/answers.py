@@ -1,13 +1,21 @@
 """The one serialiser of the two reads and the batch check. The fast layer and the
-FastAPI routes both call these functions, so their answers are the same bytes."""
+FastAPI routes both call these functions, so their answers are the same bytes.
+
+An answer is assembled from parts: the customer reference, the parts that depend on the
+question (channel, direction, service, `at`), the part that depends on the customer's
+markers, and the freshness (`as_of`, `stale`). The marker part is kept, per customer and
+question, for as long as the rules say it cannot change (`rules.stable_until`): until a
+marker starts or ends, a schedule window opens or closes, or a quota period turns over,
+and only while the snapshot holds the very same markers. So a repeated read costs a dict
+lookup and a few byte joins, and expiry still takes effect at its instant."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -16,16 +24,19 @@ from app.contact_check.rules import (
     allowed_channels,
     check_contact,
     single_point_of_contact,
+    stable_until,
 )
 from app.restrictions.details import SinglePointOfContactDetails
 from app.restrictions.domain import Marker
 from app.restrictions.kinds import Channel, Direction
-from app.restrictions.mapping import iso, marker_json
+from app.restrictions.mapping import iso, marker_bytes
 from app.snapshot.state import CustomerView
 
 JSON = b"application/json"
 NO_STORE = b"no-store"
 REVALIDATE = b"no-cache"
+_CHECK_HEADERS = ((b"content-type", JSON), (b"cache-control", NO_STORE))
+_MAX_ENTRIES = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,63 @@ class Freshness:
     stale: bool
 
 
+class _Part(NamedTuple):
+    """A serialised marker part, valid over [since, until) for exactly these markers."""
+
+    markers: tuple[Marker, ...]
+    contacts: object
+    language: str | None
+    since: datetime
+    until: datetime | None
+    body: bytes
+    extra: Any
+
+
+_parts: dict[tuple[Any, ...], _Part] = {}
+# With no markers the marker part depends on nothing but the question and the language.
+_unrestricted: dict[tuple[Any, ...], tuple[bytes, Any]] = {}
+
+
+def _constant(key: tuple[Any, ...], build: Callable[[], tuple[bytes, Any]]) -> tuple[bytes, Any]:
+    found = _unrestricted.get(key)
+    if found is None:
+        found = build()
+        if len(_unrestricted) < 10_000:
+            _unrestricted[key] = found
+    return found
+
+
+def _cached(
+    key: tuple[Any, ...],
+    view: CustomerView,
+    at: datetime,
+    build: Callable[[], tuple[bytes, Any]],
+) -> tuple[bytes, Any]:
+    part = _parts.get(key)
+    if (
+        part is not None
+        and part.markers is view.markers
+        and part.contacts is view.contacts
+        and part.language == view.preferred_language
+        and part.since <= at
+        and (part.until is None or at < part.until)
+    ):
+        return part.body, part.extra
+    body, extra = build()
+    if len(_parts) >= _MAX_ENTRIES:
+        _parts.clear()
+    until = stable_until(view.markers, at, view.contacts)
+    _parts[key] = _Part(
+        view.markers, view.contacts, view.preferred_language, at, until, body, extra
+    )
+    return body, extra
+
+
+def _inner(value: dict[str, Any]) -> bytes:
+    """A JSON object's members without the braces, to be joined into a larger object."""
+    return orjson.dumps(value)[1:-1]
+
+
 def _officer(officer: SinglePointOfContactDetails | None) -> dict[str, Any] | None:
     if officer is None:
         return None
@@ -59,9 +127,16 @@ def _channels(channels: Sequence[Channel] | None) -> list[str] | None:
     return None if channels is None else [c.value for c in channels]
 
 
-def _etag(content: dict[str, Any]) -> bytes:
-    digest = hashlib.blake2b(orjson.dumps(content), digest_size=12).hexdigest()
-    return b'W/"' + digest.encode() + b'"'
+_last_as_of: tuple[datetime | None, bytes] = (None, b"")
+
+
+def _freshness(freshness: Freshness) -> bytes:
+    global _last_as_of
+    as_of, text = _last_as_of
+    if as_of != freshness.as_of:
+        text = orjson.dumps(iso(freshness.as_of))
+        _last_as_of = (freshness.as_of, text)
+    return b',"as_of":' + text + (b',"stale":true}' if freshness.stale else b',"stale":false}')
 
 
 def etag_matches(if_none_match: str | None, etag: bytes) -> bool:
@@ -74,6 +149,25 @@ def etag_matches(if_none_match: str | None, etag: bytes) -> bool:
     return any(tag.strip().removeprefix("W/") == wanted for tag in if_none_match.split(","))
 
 
+def _restrictions_part(
+    markers: Sequence[Marker], listed: Sequence[Marker], view: CustomerView, now: datetime
+) -> bytes:
+    """The members of the CRM read after `customer_ref`, as `orjson.dumps` of the dict
+    {restricted, preferred_language, markers, allowed_channels, single_point_of_contact}
+    would write them; each marker comes from its kept serialisation."""
+    head = _inner({"restricted": bool(markers), "preferred_language": view.preferred_language})
+    tail = _inner(
+        {
+            "allowed_channels": _channels(
+                allowed_channels(markers, now, Direction.INBOUND, view.contacts)
+            ),
+            "single_point_of_contact": _officer(single_point_of_contact(markers, now)),
+        }
+    )
+    listing = b",".join(marker_bytes(m, now) for m in listed)
+    return head + b',"markers":[' + listing + b"]," + tail
+
+
 def restrictions_answer(
     view: CustomerView,
     now: datetime,
@@ -84,96 +178,117 @@ def restrictions_answer(
 ) -> Answer:
     """GET /customers/{ref}/restrictions. `history`, when given (include=all), lists every
     marker ever recorded; what is in force is still judged from the current markers."""
-    current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
-    listed = current if history is None else [m for m in history if m.covers(service)]
-    content: dict[str, Any] = {
-        "customer_ref": view.customer_ref,
-        "restricted": bool(current),
-        "preferred_language": view.preferred_language,
-        "markers": [marker_json(m, now) for m in listed],
-        "allowed_channels": _channels(
-            allowed_channels(current, now, Direction.INBOUND, view.contacts)
-        ),
-        "single_point_of_contact": _officer(single_point_of_contact(current, now)),
-    }
-    etag = _etag(content)
+    if history is None:
+
+        def build() -> tuple[bytes, Any]:
+            current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
+            return _restrictions_part(current, current, view, now), None
+
+        if view.markers:
+            part, _ = _cached(("restrictions", view.customer_ref, service), view, now, build)
+        else:
+            part, _ = _constant(("restrictions", view.preferred_language), build)
+    else:
+        current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
+        listed = [m for m in history if m.covers(service)]
+        part = _restrictions_part(current, listed, view, now)
+    content = b'{"customer_ref":' + orjson.dumps(view.customer_ref) + b"," + part
+    etag = b'W/"' + hashlib.blake2b(content + b"}", digest_size=12).hexdigest().encode() + b'"'
     headers = ((b"etag", etag), (b"cache-control", REVALIDATE))
     if etag_matches(if_none_match, etag):
         return Answer(304, headers, b"")
-    content["as_of"] = iso(freshness.as_of)
-    content["stale"] = freshness.stale
-    return Answer(200, ((b"content-type", JSON), *headers), orjson.dumps(content))
+    return Answer(200, ((b"content-type", JSON), *headers), content + _freshness(freshness))
 
 
-def _check_json(
-    view: CustomerView,
-    channel: Channel,
-    at: datetime,
-    direction: Direction,
-    service: str | None,
-    result: CheckResult,
-    freshness: Freshness,
-) -> dict[str, Any]:
-    return {
-        "customer_ref": view.customer_ref,
-        "channel": channel.value,
-        "direction": direction.value,
-        "service": service,
-        "at": iso(at),
-        "allowed": result.allowed,
-        "outcome": result.outcome.value,
-        "reasons": [
-            {"marker_id": r.marker_id, "kind": r.kind.value, "message": r.message}
-            for r in result.reasons
-        ],
-        "next_allowed_at": iso(result.next_allowed_at),
-        "allowed_channels": _channels(result.allowed_channels),
-        "route_to": _officer(result.route_to),
-        "preferred_language": view.preferred_language,
-        "as_of": iso(freshness.as_of),
-        "stale": freshness.stale,
-    }
+def _reasons(result: CheckResult) -> list[dict[str, str]]:
+    return [
+        {"marker_id": r.marker_id, "kind": r.kind.value, "message": r.message}
+        for r in result.reasons
+    ]
+
+
+def _check_part(result: CheckResult, view: CustomerView) -> bytes:
+    return _inner(
+        {
+            "allowed": result.allowed,
+            "outcome": result.outcome.value,
+            "reasons": _reasons(result),
+            "next_allowed_at": iso(result.next_allowed_at),
+            "allowed_channels": _channels(result.allowed_channels),
+            "route_to": _officer(result.route_to),
+            "preferred_language": view.preferred_language,
+        }
+    )
 
 
 def _epoch(value: datetime | None) -> str:
     return "" if value is None else str(int(value.timestamp()))
 
 
-def _flat(
-    check: dict[str, Any], result: CheckResult, at: datetime, freshness: Freshness
-) -> dict[str, str]:
-    """The same answer as a flat map of strings, for contact-centre flows (Amazon Connect
-    STRING_MAP). Routing fields are codes of letters, digits, dash and underscore; every
-    time is given as ISO 8601 and as epoch seconds; absent values are empty strings."""
-    officer = check["route_to"] or {}
+def _flat_part(result: CheckResult, view: CustomerView) -> bytes:
+    """The flat form (Amazon Connect STRING_MAP): routing fields are codes of letters,
+    digits, dash and underscore; every time is ISO 8601 and epoch seconds; absent values
+    are empty strings."""
+    officer = _officer(result.route_to) or {}
     flat: dict[str, str] = {
-        "customer_ref": check["customer_ref"],
-        "channel": check["channel"],
-        "direction": check["direction"],
-        "service": check["service"] or "",
-        "at": check["at"],
-        "at_epoch": _epoch(at),
         "allowed": "true" if result.allowed else "false",
-        "outcome": check["outcome"],
-        "next_allowed_at": check["next_allowed_at"] or "",
+        "outcome": result.outcome.value,
+        "next_allowed_at": iso(result.next_allowed_at) or "",
         "next_allowed_at_epoch": _epoch(result.next_allowed_at),
-        "allowed_channels": "-".join(check["allowed_channels"] or ["any"]),
+        "allowed_channels": "-".join(_channels(result.allowed_channels) or ["any"]),
         "route_to_officer_id": officer.get("officer_id") or "",
         "route_to_name": officer.get("name") or "",
         "route_to_phone": officer.get("phone") or "",
         "route_to_email": officer.get("email") or "",
-        "preferred_language": check["preferred_language"] or "",
+        "preferred_language": view.preferred_language or "",
         "reason_count": str(len(result.reasons)),
         "message": " ".join(r.message for r in result.reasons),
-        "as_of": check["as_of"],
-        "as_of_epoch": _epoch(freshness.as_of),
-        "stale": "true" if freshness.stale else "false",
     }
     for i, reason in enumerate(result.reasons, start=1):
         flat[f"reason_{i}_kind"] = reason.kind.value
         flat[f"reason_{i}_marker_id"] = reason.marker_id
         flat[f"reason_{i}_message"] = reason.message
-    return flat
+    return _inner(flat)
+
+
+_questions: dict[tuple[Channel, Direction, str | None, bool], bytes] = {}
+
+
+def _question(channel: Channel, direction: Direction, service: str | None, flat: bool) -> bytes:
+    key = (channel, direction, service, flat)
+    text = _questions.get(key)
+    if text is None:
+        text = _inner(
+            {
+                "channel": channel.value,
+                "direction": direction.value,
+                "service": (service or "") if flat else service,
+            }
+        )
+        if len(_questions) < 10_000:
+            _questions[key] = text
+    return text
+
+
+def _check_part_for(
+    view: CustomerView,
+    channel: Channel,
+    at: datetime,
+    direction: Direction,
+    service: str | None,
+    flat: bool,
+) -> tuple[bytes, str]:
+    """The marker part of a contact check and its outcome."""
+
+    def build() -> tuple[bytes, Any]:
+        result = check_contact(view.markers, channel, at, direction, service, view.contacts)
+        part = _flat_part(result, view) if flat else _check_part(result, view)
+        return part, result.outcome.value
+
+    if view.markers:
+        key = ("check", view.customer_ref, channel, direction, service, flat)
+        return _cached(key, view, at, build)
+    return _constant(("check", view.preferred_language, channel, direction, service, flat), build)
 
 
 def contact_check_answer(
@@ -185,28 +300,74 @@ def contact_check_answer(
     service: str | None = None,
     flat: bool = False,
 ) -> Answer:
-    """GET /customers/{ref}/contact-check."""
-    result = check_contact(view.markers, channel, at, direction, service, view.contacts)
-    check = _check_json(view, channel, at, direction, service, result, freshness)
-    body = orjson.dumps(_flat(check, result, at, freshness) if flat else check)
-    headers = ((b"content-type", JSON), (b"cache-control", NO_STORE))
-    return Answer(200, headers, body, result.outcome.value)
+    """GET /customers/{ref}/contact-check, as JSON or as the flat map of strings."""
+    part, outcome = _check_part_for(view, channel, at, direction, service, flat)
+    at_text = orjson.dumps(iso(at))
+    when = b',"at":' + at_text
+    if flat:
+        when += b',"at_epoch":"' + _epoch(at).encode() + b'"'
+    body = (
+        b'{"customer_ref":'
+        + orjson.dumps(view.customer_ref)
+        + b","
+        + _question(channel, direction, service, flat)
+        + when
+        + b","
+        + part
+        + _freshness_flat(freshness, flat)
+    )
+    return Answer(200, _CHECK_HEADERS, body, outcome)
 
 
-def batch_item(
-    view: CustomerView, channel: Channel, at: datetime, direction: Direction, service: str | None
-) -> dict[str, Any]:
-    result = check_contact(view.markers, channel, at, direction, service, view.contacts)
-    return {
-        "customer_ref": view.customer_ref,
-        "allowed": result.allowed,
-        "outcome": result.outcome.value,
-        "reasons": [
-            {"marker_id": r.marker_id, "kind": r.kind.value, "message": r.message}
-            for r in result.reasons
-        ],
-        "next_allowed_at": iso(result.next_allowed_at),
-        "allowed_channels": _channels(result.allowed_channels),
-        "route_to": _officer(result.route_to),
-        "preferred_language": view.preferred_language,
-    }
+def _freshness_flat(freshness: Freshness, flat: bool) -> bytes:
+    if not flat:
+        return _freshness(freshness)
+    members = _inner(
+        {
+            "as_of": iso(freshness.as_of),
+            "as_of_epoch": _epoch(freshness.as_of),
+            "stale": "true" if freshness.stale else "false",
+        }
+    )
+    return b"," + members + b"}"
+
+
+def batch_answer(
+    views: Sequence[CustomerView],
+    channel: Channel,
+    at: datetime,
+    direction: Direction,
+    service: str | None,
+    freshness: Freshness,
+) -> bytes:
+    """POST /contact-checks: each result is the contact check's own marker part, so a
+    letter run costs a lookup per customer once the parts are known."""
+    items = [
+        b'{"customer_ref":'
+        + orjson.dumps(view.customer_ref)
+        + b","
+        + _check_part_for(view, channel, at, direction, service, False)[0]
+        + b"}"
+        for view in views
+    ]
+    head = _inner(
+        {
+            "channel": channel.value,
+            "direction": direction.value,
+            "service": service,
+            "at": iso(at),
+            "as_of": iso(freshness.as_of),
+            "stale": freshness.stale,
+        }
+    )
+    return b"{" + head + b',"results":[' + b",".join(items) + b"]}"
+
+
+def warm(view: CustomerView, now: datetime) -> None:
+    """Prepare the parts of the questions most asked about a restricted customer (the
+    CRM read, and an inbound phone check), so the first read after a load is as quick
+    as the next. The parts are the ones any read would keep; nothing else changes."""
+    if not view.markers:
+        return
+    restrictions_answer(view, now, Freshness(now, False))
+    _check_part_for(view, Channel.PHONE, now, Direction.INBOUND, None, False)

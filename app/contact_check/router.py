@@ -8,7 +8,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
@@ -16,7 +15,7 @@ from app.auth import Action, ActionContext, authorise
 from app.contact_check.answers import (
     JSON,
     Answer,
-    batch_item,
+    batch_answer,
     contact_check_answer,
     restrictions_answer,
 )
@@ -37,7 +36,6 @@ from app.contact_check.schemas import (
 )
 from app.problems import invalid, problem_responses
 from app.restrictions.kinds import Direction
-from app.restrictions.mapping import iso
 from app.restrictions.schemas import RestrictionsOut
 from app.snapshot.reads import ReadModel
 
@@ -281,28 +279,8 @@ async def batch_check(
     now = clock(request)()
     when = checked_at(body.at, now)
     views, freshness = await reads(request).views(body.customer_refs, now)
-    unrestricted: dict[str | None, dict[str, Any]] = {}
-    results = []
-    for view in views:
-        if view.markers:
-            results.append(batch_item(view, body.channel, when, body.direction, body.service))
-            continue
-        # With no markers every such customer gets the same answer but for its reference.
-        template = unrestricted.get(view.preferred_language)
-        if template is None:
-            template = batch_item(view, body.channel, when, body.direction, body.service)
-            unrestricted[view.preferred_language] = template
-        results.append({**template, "customer_ref": view.customer_ref})
-    payload = {
-        "channel": body.channel.value,
-        "direction": body.direction.value,
-        "service": body.service,
-        "at": iso(when),
-        "as_of": iso(freshness.as_of),
-        "stale": freshness.stale,
-        "results": results,
-    }
-    return Response(orjson.dumps(payload), media_type=JSON.decode())
+    payload = batch_answer(views, body.channel, when, body.direction, body.service, freshness)
+    return Response(payload, media_type=JSON.decode())
 
 
 __all__ = ["ContactCheckFlat", "ContactCheckOut", "router"]

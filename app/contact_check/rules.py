@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
 
-from app.contact_check import periods, schedule
+from app.contact_check import periods, schedule, timeline
 from app.restrictions import wording
 from app.restrictions.details import (
     BehaviourContractDetails,
@@ -78,30 +78,49 @@ def _count_in_period(contacts: ContactLog, quota: ContactQuotaDetails, at: datet
     return bisect_left(times, end) - bisect_left(times, start)
 
 
+_NONE: frozenset[Channel] = frozenset()
+_PHONE = frozenset({Channel.PHONE})
+_SOCIAL = frozenset({Channel.SOCIAL_MEDIA})
+
+
+@lru_cache(maxsize=64)
+def _others(channels: tuple[Channel, ...]) -> frozenset[Channel]:
+    return frozenset(ALL_CHANNELS) - frozenset(channels)
+
+
+def denied_channels(
+    marker: Marker, at: datetime, direction: Direction, contacts: ContactLog
+) -> frozenset[Channel]:
+    """The channels this marker, if in force at `at`, stops (DOMAIN.md, kind by kind)."""
+    details = marker.details
+    match marker.kind:
+        case MarkerKind.TELEPHONE_SUSPENSION:
+            return _PHONE
+        case MarkerKind.CHANNEL_LIMIT:
+            assert isinstance(details, ChannelLimitDetails)
+            return _others(details.channels)
+        case MarkerKind.TELEPHONE_SCHEDULE:
+            assert isinstance(details, TelephoneScheduleDetails)
+            return _NONE if timeline.is_open(_segments(details), at) else _PHONE
+        case MarkerKind.CONTACT_QUOTA:
+            assert isinstance(details, ContactQuotaDetails)
+            # A quota limits what the customer sends us, not what the council sends.
+            if direction is Direction.OUTBOUND:
+                return _NONE
+            if _count_in_period(contacts, details, at) >= details.limit:
+                return frozenset({details.channel})
+            return _NONE
+        case MarkerKind.SOCIAL_MEDIA_BLOCK:
+            return _SOCIAL
+        case _:
+            return _NONE
+
+
 def denies(
     marker: Marker, channel: Channel, at: datetime, direction: Direction, contacts: ContactLog
 ) -> bool:
     """Whether this marker, if in force at `at`, stops this contact."""
-    details = marker.details
-    match marker.kind:
-        case MarkerKind.TELEPHONE_SUSPENSION:
-            return channel is Channel.PHONE
-        case MarkerKind.CHANNEL_LIMIT:
-            assert isinstance(details, ChannelLimitDetails)
-            return channel not in details.channels
-        case MarkerKind.TELEPHONE_SCHEDULE:
-            assert isinstance(details, TelephoneScheduleDetails)
-            return channel is Channel.PHONE and not schedule.is_open(_segments(details), at)
-        case MarkerKind.CONTACT_QUOTA:
-            assert isinstance(details, ContactQuotaDetails)
-            # A quota limits what the customer sends us, not what the council sends.
-            if direction is Direction.OUTBOUND or channel is not details.channel:
-                return False
-            return _count_in_period(contacts, details, at) >= details.limit
-        case MarkerKind.SOCIAL_MEDIA_BLOCK:
-            return channel is Channel.SOCIAL_MEDIA
-        case _:
-            return False
+    return channel in denied_channels(marker, at, direction, contacts)
 
 
 def _reopens_at(
@@ -113,7 +132,7 @@ def _reopens_at(
     opening: datetime | None = None
     details = marker.details
     if isinstance(details, TelephoneScheduleDetails):
-        opening = schedule.next_open(_segments(details), at)
+        opening = timeline.next_open(_segments(details), at)
     elif isinstance(details, ContactQuotaDetails):
         opening = periods.period_bounds(at, details.period)[1]
     if opening is None:
@@ -165,10 +184,12 @@ def allowed_channels(
     in_force = [m for m in markers if m.in_force(at)]
     if not in_force:
         return None
-    open_channels = tuple(
-        c for c in ALL_CHANNELS if not any(denies(m, c, at, direction, contacts) for m in in_force)
-    )
-    return None if len(open_channels) == len(ALL_CHANNELS) else open_channels
+    denied: set[Channel] = set()
+    for marker in in_force:
+        denied.update(denied_channels(marker, at, direction, contacts))
+    if not denied:
+        return None
+    return tuple(c for c in ALL_CHANNELS if c not in denied)
 
 
 def single_point_of_contact(
@@ -260,6 +281,33 @@ def _denial_message(marker: Marker, channel: Channel) -> str:
         case _:
             assert isinstance(details, SocialMediaBlockDetails)
             return f"Social media contact is blocked ({details.platform}){until}."
+
+
+def stable_until(
+    markers: Sequence[Marker], at: datetime, contacts: ContactLog = NO_CONTACTS
+) -> datetime | None:
+    """The first instant after `at` at which any of these markers may answer differently:
+    a start or an end, a schedule window opening or closing, a new quota period. Every
+    answer about these markers holds unchanged over [at, stable_until); None: for ever.
+    (New contacts or changed markers arrive as new values, so they are not instants.)"""
+    soonest: datetime | None = None
+    for marker in markers:
+        candidates: list[datetime | None] = [marker.ends_at]
+        if marker.starts_at > at:
+            candidates.append(marker.starts_at)
+        details = marker.details
+        if isinstance(details, TelephoneScheduleDetails):
+            candidates.append(timeline.next_change(_segments(details), at))
+        elif isinstance(details, ContactQuotaDetails):
+            candidates.append(periods.period_bounds(at, details.period)[1])
+        for candidate in candidates:
+            if (
+                candidate is not None
+                and candidate > at
+                and (soonest is None or candidate < soonest)
+            ):
+                soonest = candidate
+    return soonest
 
 
 def check_contact(

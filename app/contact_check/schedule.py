@@ -8,11 +8,16 @@ start runs past midnight into the next day."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.contact_check.london import local_wall, occurrences, offset_changes
+from app.contact_check.london import (
+    first_instant_at_or_after,
+    local_wall,
+    occurrences,
+    offset_changes,
+)
 from app.restrictions.details import ScheduleWindow, clock_minutes
 
 MINUTES_PER_DAY = 1440
@@ -51,32 +56,47 @@ def is_open(segs: Sequence[Segment], instant: datetime) -> bool:
     return any(s.weekday == weekday and s.start <= minute < s.end for s in segs)
 
 
+def _edges(segs: Sequence[Segment], instant: datetime, ends: bool) -> Iterator[list[datetime]]:
+    """Day by day (London days, from the day before `instant`), the instants at which
+    being inside a window can change: window starts (and ends, if asked) and clock
+    changes. Later days' edges are later, so callers stop at the first day that answers."""
+    today = local_wall(instant).replace(hour=0, minute=0, second=0, microsecond=0)
+    for offset in range(-1, _DAYS_AHEAD):
+        day = today + timedelta(days=offset)
+        edges: list[datetime] = []
+        for seg in segs:
+            if seg.weekday == day.weekday():
+                edges.extend(occurrences(day + timedelta(minutes=seg.start)))
+                if ends:
+                    edges.extend(occurrences(day + timedelta(minutes=seg.end)))
+        start = first_instant_at_or_after(day)
+        edges.extend(offset_changes(start, 1))
+        edges.sort()
+        yield edges
+
+
 def next_open(segs: Sequence[Segment], instant: datetime) -> datetime | None:
-    """The first instant at or after `instant` inside a window (None if there are none)."""
+    """The first instant at or after `instant` inside a window (None if there are none).
+    A window opens at its start, or when the clocks go back into it."""
     if not segs:
         return None
     if is_open(segs, instant):
         return instant
-    today = local_wall(instant).replace(hour=0, minute=0, second=0, microsecond=0)
-    best: datetime | None = None
-    for change in offset_changes(instant, _DAYS_AHEAD):
-        if change >= instant and is_open(segs, change):
-            best = change
-            break
-    for offset in range(-1, _DAYS_AHEAD):
-        day = today + timedelta(days=offset)
-        for seg in segs:
-            if seg.weekday != day.weekday():
-                continue
-            opening = day + timedelta(minutes=seg.start)
-            for candidate in occurrences(opening):
-                if (
-                    candidate >= instant
-                    and is_open(segs, candidate)
-                    and (best is None or candidate < best)
-                ):
-                    best = candidate
-        # Openings on later days are later still: stop once one falls before tomorrow.
-        if best is not None and local_wall(best) < day + timedelta(days=1):
-            break
-    return best
+    for edges in _edges(segs, instant, ends=False):
+        for edge in edges:
+            if edge >= instant and is_open(segs, edge):
+                return edge
+    return None
+
+
+def next_change(segs: Sequence[Segment], instant: datetime) -> datetime:
+    """The first instant after `instant` at which being inside a window changes (a window
+    opens or closes, or the clocks change). Membership is constant between consecutive
+    window edges and clock changes, so the first such edge at which it differs is the
+    change. With none in the next two weeks, two weeks on: a bound, not a change."""
+    now_open = is_open(segs, instant)
+    for edges in _edges(segs, instant, ends=True):
+        for edge in edges:
+            if edge > instant and is_open(segs, edge) != now_open:
+                return edge
+    return instant + timedelta(days=_DAYS_AHEAD)

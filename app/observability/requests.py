@@ -4,7 +4,7 @@ put on every log line), and the request metrics, for the fast layer and FastAPI 
 from __future__ import annotations
 
 import logging
-import os
+from random import getrandbits
 from time import perf_counter
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -39,7 +39,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _incoming_id(scope) or os.urandom(8).hex()
+        rid = _incoming_id(scope) or f"{getrandbits(64):016x}"
         token = request_id.set(rid)
         started = perf_counter()
         status = 500

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import asyncpg
 
 from app.clock import utcnow
+from app.contact_check import answers
 from app.restrictions.service import CHANGES_CHANNEL
 from app.snapshot import store
 from app.snapshot.state import Snapshot
@@ -44,11 +45,14 @@ class ChangeFeed:
         self._connection: asyncpg.Connection | None = None
         # Set once the first attempt has loaded the snapshot or found the database away.
         self.first_attempt = asyncio.Event()
+        self._warming: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="change-feed")
 
     async def stop(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -105,6 +109,7 @@ class ChangeFeed:
             await self._apply_pending(conn, queue)
             self.snapshot.listening = True
             self.first_attempt.set()
+            self._start_warming()
             if self.on_reload is not None:
                 self.on_reload(loop.time() - began)
             log.info("snapshot loaded: %d customers", len(customers))
@@ -115,6 +120,19 @@ class ChangeFeed:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(conn.close(), timeout=1.0)
 
+    def _start_warming(self) -> None:
+        if self._warming is not None:
+            self._warming.cancel()
+        self._warming = asyncio.create_task(self._warm(), name="warm-answers")
+
+    async def _warm(self) -> None:
+        """In the background, after a load: readiness does not wait for it."""
+        now = utcnow()
+        for count, ref in enumerate(list(self.snapshot.customers)):
+            answers.warm(self.snapshot.view(ref), now)
+            if count % 200 == 0:
+                await asyncio.sleep(0)
+
     def _lost(self, _conn: object) -> None:
         # The socket closed: stop answering from memory at once, before any heartbeat.
         self.snapshot.listening = False
@@ -124,7 +142,11 @@ class ChangeFeed:
         while not queue.empty():
             refs[queue.get_nowait()] = None
         for ref in refs:
-            self.snapshot.put(ref, await store.load_one(conn, ref, utcnow()))
+            now = utcnow()
+            state = await store.load_one(conn, ref, now)
+            self.snapshot.put(ref, state)
+            if state is not None:
+                answers.warm(self.snapshot.view(ref), now)
 
     async def _follow(self, conn: asyncpg.Connection, queue: asyncio.Queue[str]) -> None:
         while True:
