@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from random import getrandbits
+from time import perf_counter
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.contact_check.answers import Answer, Freshness, contact_check_answer, restrictions_answer
 from app.contact_check.params import parse_at, valid_customer_ref, valid_service
+from app.observability.requests import incoming_id
 from app.restrictions.kinds import Channel, Direction
 
 RESTRICTIONS_ROUTE = "/customers/{customer_ref}/restrictions"
@@ -63,9 +66,16 @@ class FastReads:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
+            started = perf_counter()
             answer = self._answer(scope)
             if answer is not None:
-                await _send(send, answer)
+                # This layer stands outermost, so it gives its answers the request id and
+                # records their metrics itself, as RequestContext does for the rest.
+                rid = incoming_id(scope) or f"{getrandbits(64):016x}"
+                await _send(send, answer, rid.encode())
+                self._metrics.observe_request(
+                    "GET", scope["route_template"], answer.status, perf_counter() - started
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -146,9 +156,10 @@ _RESTRICTION_PARAMS = frozenset({"include", "service"})
 _CHECK_PARAMS = frozenset({"channel", "at", "direction", "service", "format"})
 
 
-async def _send(send: Send, answer: Answer) -> None:
+async def _send(send: Send, answer: Answer, request_id: bytes) -> None:
     headers = list(answer.headers)
     if answer.status != 304:
         headers.append((b"content-length", str(len(answer.body)).encode()))
+    headers.append((b"x-request-id", request_id))
     await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body})

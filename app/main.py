@@ -137,7 +137,8 @@ async def _metrics_endpoint(request: Request) -> Response:
 
 
 def build_asgi(app: FastAPI) -> ASGIApp:
-    """The app as served: request id and metrics, body limit, the fast reads, FastAPI."""
+    """The app as served: the fast reads first (they answer the two hot GETs whole), then
+    request id and metrics, the body limit, and FastAPI for everything else."""
     settings: Settings = app.state.settings
-    fast = FastReads(app, lambda: app.state)
-    return RequestContext(BodyLimit(fast, settings.max_body_bytes), app.state.metrics)
+    rest = RequestContext(BodyLimit(app, settings.max_body_bytes), app.state.metrics)
+    return FastReads(rest, lambda: app.state)

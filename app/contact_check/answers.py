@@ -319,9 +319,15 @@ def contact_check_answer(
     return Answer(200, _CHECK_HEADERS, body, outcome)
 
 
+_last_flat: tuple[Freshness | None, bytes] = (None, b"")
+
+
 def _freshness_flat(freshness: Freshness, flat: bool) -> bytes:
+    global _last_flat
     if not flat:
         return _freshness(freshness)
+    if _last_flat[0] == freshness:
+        return _last_flat[1]
     members = _inner(
         {
             "as_of": iso(freshness.as_of),
@@ -329,7 +335,9 @@ def _freshness_flat(freshness: Freshness, flat: bool) -> bytes:
             "stale": "true" if freshness.stale else "false",
         }
     )
-    return b"," + members + b"}"
+    text = b"," + members + b"}"
+    _last_flat = (freshness, text)
+    return text
 
 
 def batch_answer(

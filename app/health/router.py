@@ -38,6 +38,7 @@ class Readiness(BaseModel):
                     "change_feed": False,
                     "as_of": "2026-11-24T12:00:01+00:00",
                     "data_age_seconds": 42.5,
+                    "answers_prepared": True,
                 }
             ]
         }
@@ -50,6 +51,10 @@ class Readiness(BaseModel):
     change_feed: bool = Field(description="True while the change feed is connected.")
     as_of: datetime | None = Field(description="When the in-memory state was last confirmed.")
     data_age_seconds: float | None
+    answers_prepared: bool = Field(
+        description="False while answers are still being prepared in the background after "
+        "a load; reads are correct either way, only the first ones are slower."
+    )
 
 
 @router.get(
@@ -103,5 +108,6 @@ async def readyz(request: Request) -> JSONResponse:
         "change_feed": snapshot.listening,
         "as_of": iso(snapshot.confirmed_at),
         "data_age_seconds": snapshot.age_seconds(clock()),
+        "answers_prepared": snapshot.answers_prepared,
     }
     return JSONResponse(body, status_code=200 if ready else 503)

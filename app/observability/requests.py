@@ -20,7 +20,7 @@ _HOT_ROUTES = frozenset(
 )
 
 
-def _incoming_id(scope: Scope) -> str | None:
+def incoming_id(scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == _HEADER:
             text: str = value.decode("latin-1")
@@ -39,7 +39,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = _incoming_id(scope) or f"{getrandbits(64):016x}"
+        rid = incoming_id(scope) or f"{getrandbits(64):016x}"
         token = request_id.set(rid)
         started = perf_counter()
         status = 500

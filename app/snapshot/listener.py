@@ -127,11 +127,14 @@ class ChangeFeed:
 
     async def _warm(self) -> None:
         """In the background, after a load: readiness does not wait for it."""
+        self.snapshot.answers_prepared = False
         now = utcnow()
         for count, ref in enumerate(list(self.snapshot.customers)):
             answers.warm(self.snapshot.view(ref), now)
-            if count % 200 == 0:
+            if count % 20 == 0:
+                # A few milliseconds at a time, so requests are not kept waiting.
                 await asyncio.sleep(0)
+        self.snapshot.answers_prepared = True
 
     def _lost(self, _conn: object) -> None:
         # The socket closed: stop answering from memory at once, before any heartbeat.

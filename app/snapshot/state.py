@@ -39,6 +39,7 @@ class Snapshot:
     db_reachable: bool | None = None  # None: not yet known
     confirmed_at: datetime | None = None
     loaded_at: datetime | None = None
+    answers_prepared: bool = False
 
     def view(self, customer_ref: str) -> CustomerView:
         state = self.customers.get(customer_ref)
