@@ -139,7 +139,8 @@ class FastReads:
         service = params.get("service")
         if service is not None and not valid_service(service):
             return None
-        at = now
+        # Stored times are whole seconds, so "now" is asked at its second.
+        at = now.replace(microsecond=0)
         if "at" in params:
             parsed = parse_at(params["at"])
             if parsed is None:

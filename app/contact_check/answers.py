@@ -291,6 +291,21 @@ def _check_part_for(
     return _constant(("check", view.preferred_language, channel, direction, service, flat), build)
 
 
+_last_when: dict[bool, tuple[datetime | None, bytes]] = {True: (None, b""), False: (None, b"")}
+
+
+def _when(at: datetime, flat: bool) -> bytes:
+    """`at` as written in the answer; kept while it stays the same (asked at "now", it
+    changes once a second)."""
+    last, text = _last_when[flat]
+    if last != at:
+        text = b',"at":' + orjson.dumps(iso(at))
+        if flat:
+            text += b',"at_epoch":"' + _epoch(at).encode() + b'"'
+        _last_when[flat] = (at, text)
+    return text
+
+
 def contact_check_answer(
     view: CustomerView,
     channel: Channel,
@@ -302,10 +317,7 @@ def contact_check_answer(
 ) -> Answer:
     """GET /customers/{ref}/contact-check, as JSON or as the flat map of strings."""
     part, outcome = _check_part_for(view, channel, at, direction, service, flat)
-    at_text = orjson.dumps(iso(at))
-    when = b',"at":' + at_text
-    if flat:
-        when += b',"at_epoch":"' + _epoch(at).encode() + b'"'
+    when = _when(at, flat)
     body = (
         b'{"customer_ref":'
         + orjson.dumps(view.customer_ref)
