@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.clock import whole_second
 from app.contact_check.answers import Answer, Freshness, contact_check_answer, restrictions_answer
 from app.contact_check.params import parse_at, valid_customer_ref, valid_service
 from app.observability.requests import incoming_id
@@ -140,7 +141,7 @@ class FastReads:
         if service is not None and not valid_service(service):
             return None
         # Stored times are whole seconds, so "now" is asked at its second.
-        at = now.replace(microsecond=0)
+        at = whole_second(now)
         if "at" in params:
             parsed = parse_at(params["at"])
             if parsed is None:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.auth import Action, ActionContext, authorise
+from app.clock import whole_second
 from app.contact_check.answers import (
     JSON,
     Answer,
@@ -81,7 +82,7 @@ def checked_at(at: datetime | None, now: datetime) -> datetime:
     if at is None:
         # Every stored time is a whole second, so the answer at `now` is the answer at
         # its second; the echo reads better and repeats for a second.
-        return now.replace(microsecond=0)
+        return whole_second(now)
     fault = at_fault(at)
     if fault is not None:
         raise invalid("query.at", fault)
