@@ -504,13 +504,28 @@ def _server_json(server: Running, data: seed.Seeded | None) -> dict[str, Any]:
     }
 
 
+# The issue's targets for the two reads: a share of the limit when saturated, and p99 at
+# half the saturating rate.
+SHARE_TARGET = 0.60
+SHARE_ROWS = ("crm_mixed", "check_mixed", "check_flat_mixed")
+HALF_P99_TARGET_MS = 3.0
+
+
 def finish_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each saturated row's share of the limit's requests/s."""
+    """Each saturated row's share of the limit's requests/s, and the targets met or not."""
     limit_row = next((r for r in rows if r["key"] == "limit"), {})
     limit = None if limit_row.get("error") else limit_row.get("rps")
     for row in rows:
         if row.get("kind") == "http" and row.get("rps") and limit:
             row["share_of_limit"] = round(row["rps"] / limit, 4)
+        if row["key"] in SHARE_ROWS and row.get("share_of_limit") is not None:
+            row["target"] = f"share >= {SHARE_TARGET:.0%}"
+            row["measured"] = f"{row['share_of_limit']:.0%}"
+            row["met"] = row["share_of_limit"] >= SHARE_TARGET
+        if row.get("kind") == "paced" and row.get("p99_ms") is not None:
+            row["target"] = f"p99 <= {HALF_P99_TARGET_MS:g} ms"
+            row["measured"] = f"{row['p99_ms']:.2f} ms"
+            row["met"] = row["p99_ms"] <= HALF_P99_TARGET_MS
     return rows
 
 
