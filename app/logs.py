@@ -45,6 +45,8 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     silence_access_log()
+    # Alembic announces its context on every readiness probe's revision check.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 def silence_access_log() -> None:

@@ -37,7 +37,7 @@ from app.contact_check.schemas import (
 )
 from app.problems import invalid, problem_responses
 from app.restrictions.kinds import Direction
-from app.restrictions.schemas import RestrictionsOut
+from app.restrictions.schemas import EXAMPLE_MARKER, RestrictionsOut
 from app.snapshot.reads import ReadModel
 
 router = APIRouter(tags=["Contact checks"])
@@ -93,30 +93,7 @@ _RESTRICTIONS_EXAMPLE: dict[str, Any] = {
     "customer_ref": "DEMO-SCHEDULE",
     "restricted": True,
     "preferred_language": "cy",
-    "markers": [
-        {
-            "id": "8f0b4c1e-3f1c-4c55-9d59-0d6d3f1d2a11",
-            "customer_ref": "DEMO-SCHEDULE",
-            "kind": "telephone_schedule",
-            "status": "active",
-            "summary": "Telephone calls are taken only on Tuesday and Thursday 10:00 to 12:00.",
-            "details": {
-                "windows": [{"days": ["tuesday", "thursday"], "start": "10:00", "end": "12:00"}],
-                "max_call_minutes": None,
-            },
-            "services": None,
-            "starts_at": "2026-11-02T09:00:00+00:00",
-            "ends_at": None,
-            "review_due": "2027-05-01",
-            "reason": "Repeated abusive calls.",
-            "created_by": "CCSM-01",
-            "created_at": "2026-11-02T09:00:00+00:00",
-            "version": 1,
-            "lifted_at": None,
-            "lifted_by": None,
-            "lift_reason": None,
-        }
-    ],
+    "markers": [EXAMPLE_MARKER],
     "allowed_channels": ["email", "letter", "in_person", "online", "social_media"],
     "single_point_of_contact": None,
     "as_of": "2026-11-24T12:00:01+00:00",
