@@ -122,7 +122,7 @@ class FastReads:
                 if if_none_match is not None:
                     return None
                 if_none_match = value.decode("latin-1")
-        freshness = Freshness(snapshot.confirmed_at, False)
+        freshness = _current(snapshot.confirmed_at)
         return restrictions_answer(snapshot.view(ref), now, freshness, service, None, if_none_match)
 
     @staticmethod
@@ -147,11 +147,22 @@ class FastReads:
             if parsed is None:
                 return None
             at = parsed
-        freshness = Freshness(snapshot.confirmed_at, False)
+        freshness = _current(snapshot.confirmed_at)
         scope["check_channel"] = channel.value
         return contact_check_answer(
             snapshot.view(ref), channel, at, freshness, direction, service, fmt == "flat"
         )
+
+
+_freshness: Freshness | None = None
+
+
+def _current(confirmed_at: datetime) -> Freshness:
+    """The fast layer answers only from a current snapshot; one value per confirmation."""
+    global _freshness
+    if _freshness is None or _freshness.as_of != confirmed_at:
+        _freshness = Freshness(confirmed_at, False)
+    return _freshness
 
 
 _RESTRICTION_PARAMS = frozenset({"include", "service"})
