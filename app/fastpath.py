@@ -19,7 +19,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.clock import whole_second
 from app.contact_check.answers import Answer, Freshness, contact_check_answer, restrictions_answer
-from app.contact_check.params import parse_at, valid_customer_ref, valid_service
+from app.contact_check.params import (
+    IF_NONE_MATCH_LIMIT,
+    parse_at,
+    valid_customer_ref,
+    valid_service,
+)
 from app.observability.requests import incoming_id
 from app.restrictions.kinds import Channel, Direction
 
@@ -122,6 +127,8 @@ class FastReads:
                 if if_none_match is not None:
                     return None
                 if_none_match = value.decode("latin-1")
+                if len(if_none_match) > IF_NONE_MATCH_LIMIT:
+                    return None
         freshness = _current(snapshot.confirmed_at)
         return restrictions_answer(snapshot.view(ref), now, freshness, service, None, if_none_match)
 

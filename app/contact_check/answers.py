@@ -225,6 +225,13 @@ def _epoch(value: datetime | None) -> str:
     return "" if value is None else str(int(value.timestamp()))
 
 
+def _flat_channels(channels: Sequence[Channel] | None) -> str:
+    """`any` when every channel is open, `none` when none is, else the open ones by '-'."""
+    if channels is None:
+        return "any"
+    return "-".join(c.value for c in channels) or "none"
+
+
 def _flat_part(result: CheckResult, view: CustomerView) -> bytes:
     """The flat form (Amazon Connect STRING_MAP): routing fields are codes of letters,
     digits, dash and underscore; every time is ISO 8601 and epoch seconds; absent values
@@ -235,7 +242,7 @@ def _flat_part(result: CheckResult, view: CustomerView) -> bytes:
         "outcome": result.outcome.value,
         "next_allowed_at": iso(result.next_allowed_at) or "",
         "next_allowed_at_epoch": _epoch(result.next_allowed_at),
-        "allowed_channels": "-".join(_channels(result.allowed_channels) or ["any"]),
+        "allowed_channels": _flat_channels(result.allowed_channels),
         "route_to_officer_id": officer.get("officer_id") or "",
         "route_to_name": officer.get("name") or "",
         "route_to_phone": officer.get("phone") or "",

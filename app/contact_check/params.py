@@ -12,6 +12,7 @@ from fastapi import Path, Query
 from app.restrictions.details import EARLIEST, LATEST
 from app.restrictions.kinds import Channel, Direction
 
+IF_NONE_MATCH_LIMIT = 1000
 CUSTOMER_REF_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
 SERVICE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,100}$"
 _CUSTOMER_REF = re.compile(CUSTOMER_REF_PATTERN)
@@ -54,11 +55,11 @@ DirectionParam = Annotated[
 
 
 def valid_customer_ref(value: str) -> bool:
-    return _CUSTOMER_REF.match(value) is not None
+    return _CUSTOMER_REF.fullmatch(value) is not None
 
 
 def valid_service(value: str) -> bool:
-    return _SERVICE.match(value) is not None
+    return _SERVICE.fullmatch(value) is not None
 
 
 _PLAIN_ISO = re.compile(
@@ -84,7 +85,7 @@ def at_fault(value: datetime) -> str | None:
 def parse_at(value: str) -> datetime | None:
     """Only the plainest ISO 8601 form with an explicit offset: anything else is left to
     the FastAPI route, which either accepts it or gives the problem response."""
-    if _PLAIN_ISO.match(value) is None:
+    if _PLAIN_ISO.fullmatch(value) is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)

@@ -21,6 +21,7 @@ from app.contact_check.answers import (
     restrictions_answer,
 )
 from app.contact_check.params import (
+    IF_NONE_MATCH_LIMIT,
     AtParam,
     ChannelParam,
     CustomerRef,
@@ -134,7 +135,7 @@ async def read_restrictions(
         Query(description="current: markers in force now; all: every marker with history."),
     ] = "current",
     service: ServiceParam = None,
-    if_none_match: Annotated[str | None, Header(max_length=1000)] = None,
+    if_none_match: Annotated[str | None, Header(max_length=IF_NONE_MATCH_LIMIT)] = None,
     _: ActionContext = Depends(authorise(Action.READ_RESTRICTIONS)),
 ) -> Response:
     model = reads(request)

@@ -47,6 +47,8 @@ class ChangeFeed:
         # Set once the first attempt has loaded the snapshot or found the database away.
         self.first_attempt = asyncio.Event()
         self._warming: asyncio.Task[None] | None = None
+        self._loaded = False
+        self._frozen = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="change-feed")
@@ -82,10 +84,11 @@ class ChangeFeed:
                 # Reads go to the database meanwhile; the error is logged for a fix.
                 self.snapshot.listening = False
                 log.exception("change feed failed; retrying")
+            if self._loaded:
+                # The connection had been up: reconnect at once, then back off again.
+                self._loaded, backoff = False, 0.2
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
-            if self.snapshot.listening:
-                backoff = 0.2
 
     async def _session(self) -> None:
         try:
@@ -109,6 +112,7 @@ class ChangeFeed:
             # Changes announced while loading are applied before the state counts as current.
             await self._apply_pending(conn, queue)
             self.snapshot.listening = True
+            self._loaded = True
             self.first_attempt.set()
             self._start_warming()
             if self.on_reload is not None:
@@ -140,8 +144,11 @@ class ChangeFeed:
         # collector, every full collection would walk them all, stalling reads for tens of
         # milliseconds. Frozen, they are never scanned (they are freed normally when a
         # reload replaces them, by reference counting: they hold no cycles).
-        gc.collect()
-        gc.freeze()
+        # Once: later reloads replace it gradually and are left to the collector.
+        if not self._frozen:
+            self._frozen = True
+            gc.collect()
+            gc.freeze()
 
     def _lost(self, _conn: object) -> None:
         # The socket closed: stop answering from memory at once, before any heartbeat.

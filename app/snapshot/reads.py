@@ -124,12 +124,18 @@ class ReadModel:
     async def refresh(self, customer_ref: str, now: datetime) -> None:
         """After this instance commits a change, bring its own snapshot up to date before
         answering, so a caller reads its own write at once; other replicas follow by NOTIFY."""
-        try:
-            state = await asyncio.wait_for(self._load(customer_ref, now), self.timeout * 2)
-        except _DB_ERRORS as error:
-            log.warning("refresh after write deferred to the change feed: %s", type(error).__name__)
-            return
-        self.snapshot.put(customer_ref, state)
+        for _ in range(3):
+            generation = self.snapshot.generation(customer_ref)
+            try:
+                state = await asyncio.wait_for(self._load(customer_ref, now), self.timeout * 2)
+            except _DB_ERRORS as error:
+                log.warning("refresh after write left to the change feed: %s", type(error).__name__)
+                return
+            # If the change feed replaced the entry while this load ran, this load may be
+            # the older of the two: load again rather than overwrite a newer state.
+            if self.snapshot.generation(customer_ref) == generation:
+                self.snapshot.put(customer_ref, state)
+                return
 
     async def _load(self, customer_ref: str, now: datetime) -> CustomerState | None:
         pool = await self._connection_pool()

@@ -40,6 +40,8 @@ class Snapshot:
     confirmed_at: datetime | None = None
     loaded_at: datetime | None = None
     answers_prepared: bool = False
+    generations: dict[str, int] = field(default_factory=dict)
+    reloads: int = 0
 
     def view(self, customer_ref: str) -> CustomerView:
         state = self.customers.get(customer_ref)
@@ -58,11 +60,19 @@ class Snapshot:
 
     def replace_all(self, customers: dict[str, CustomerState], confirmed_at: datetime) -> None:
         self.customers = customers
+        self.reloads += 1
+        self.generations = {}
         self.loaded = True
         self.loaded_at = confirmed_at
         self.confirmed_at = confirmed_at
 
+    def generation(self, customer_ref: str) -> tuple[int, int]:
+        """Changes whenever this customer's entry is replaced, alone or by a full reload
+        (see ReadModel.refresh)."""
+        return self.reloads, self.generations.get(customer_ref, 0)
+
     def put(self, customer_ref: str, state: CustomerState | None) -> None:
+        self.generations[customer_ref] = self.generations.get(customer_ref, 0) + 1
         if state is None:
             self.customers.pop(customer_ref, None)
         else:

@@ -214,3 +214,14 @@ async def test_contact_quota_counts_recorded_contacts(clean_db: str) -> None:
             "/customers/Q1/markers", json=marker("telephone_suspension")
         )
         assert suspension.status_code == 422
+
+
+async def test_flat_says_none_when_no_channel_is_open(service: Service) -> None:
+    await service.client.post(
+        "/customers/C1/markers", json=marker("channel_limit", details={"channels": ["phone"]})
+    )
+    await service.client.post("/customers/C1/markers", json=marker("telephone_suspension"))
+    full = await _check(service, "C1", channel="email")
+    flat = await _check(service, "C1", channel="email", format="flat")
+    assert full["allowed_channels"] == []
+    assert flat["allowed_channels"] == "none"
