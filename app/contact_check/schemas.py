@@ -61,7 +61,8 @@ class ContactCheckFlat(BaseModel):
     next_allowed_at: str
     next_allowed_at_epoch: str
     allowed_channels: str = Field(
-        description="Open channels joined by '-', or 'any'.", examples=["email-letter"]
+        description="Open channels joined by '-'; 'any' when every channel is open, 'none' when none is.",
+        examples=["email-letter"],
     )
     route_to_officer_id: str
     route_to_name: str
