@@ -43,6 +43,7 @@ from app.restrictions.kinds import (
     QuotaPeriod,
     Weekday,
 )
+from tests.unit.oracles import DAY_NAMES, FALL_BACK, SPRING_FORWARD, oracle_open
 
 LONDON = ZoneInfo("Europe/London")
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -566,34 +567,11 @@ def test_denies_ignores_time_in_force() -> None:
 
 # --- property: next_allowed_at ------------------------------------------------------------
 
-DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-FALL_BACK = (utc(2025, 10, 26, 1), utc(2026, 10, 25, 1), utc(2027, 10, 31, 1))
-SPRING_FORWARD = (utc(2025, 3, 30, 1), utc(2026, 3, 29, 1), utc(2027, 3, 28, 1))
 SEARCH = timedelta(days=8)
 
 
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _window_open(windows: Sequence[ScheduleWindow], instant: datetime) -> bool:
-    wall = instant.astimezone(LONDON)
-    now = (wall.hour * 60 + wall.minute) * 60 + wall.second + wall.microsecond / 1e6
-    weekday = wall.weekday()
-    for w in windows:
-        days = {DAY_NAMES.index(str(d)) for d in w.days}
-        start, end = _minutes(w.start) * 60, _minutes(w.end) * 60
-        if start < end:
-            if weekday in days and start <= now < end:
-                return True
-        elif (weekday in days and now >= start) or ((weekday - 1) % 7 in days and now < end):
-            return True
-    return False
 
 
 def oracle_denied(markers: Sequence[Marker], channel: Channel, at: datetime) -> bool:
@@ -609,7 +587,7 @@ def oracle_denied(markers: Sequence[Marker], channel: Channel, at: datetime) -> 
         if (
             isinstance(details, TelephoneScheduleDetails)
             and channel is PHONE
-            and not _window_open(details.windows, at)
+            and not oracle_open(details.windows, at)
         ):
             return True
     return False

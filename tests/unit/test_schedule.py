@@ -17,19 +17,11 @@ from hypothesis import strategies as st
 from app.contact_check.schedule import Segment, is_open, next_open, segments
 from app.restrictions.details import ScheduleWindow
 from app.restrictions.kinds import Weekday
+from tests.unit.oracles import DAY_NAMES, FALL_BACK, SPRING_FORWARD, oracle_open
 
 LONDON = ZoneInfo("Europe/London")
 MINUTE = timedelta(minutes=1)
 SEARCH = timedelta(days=8)
-DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-# Clock changes at 01:00 UTC: March (forward) and October (back), 2025-2027.
-SPRING_FORWARD = tuple(
-    datetime(y, 3, d, 1, tzinfo=UTC) for y, d in ((2025, 30), (2026, 29), (2027, 28))
-)
-FALL_BACK = tuple(
-    datetime(y, 10, d, 1, tzinfo=UTC) for y, d in ((2025, 26), (2026, 25), (2027, 31))
-)
 
 
 def utc(*parts: int) -> datetime:
@@ -47,27 +39,6 @@ def window(days: Sequence[str], start: str, end: str) -> ScheduleWindow:
 
 def segs(*windows: ScheduleWindow) -> tuple[Segment, ...]:
     return segments(windows)
-
-
-def _minutes(clock: str) -> int:
-    hours, minutes = clock.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def oracle_open(windows: Sequence[ScheduleWindow], instant: datetime) -> bool:
-    wall = instant.astimezone(LONDON)
-    # Microseconds since local midnight, compared exactly with the window's bounds.
-    now = ((wall.hour * 60 + wall.minute) * 60 + wall.second) * 1_000_000 + wall.microsecond
-    weekday = wall.weekday()
-    for w in windows:
-        days = {DAY_NAMES.index(str(d)) for d in w.days}
-        start, end = _minutes(w.start) * 60_000_000, _minutes(w.end) * 60_000_000
-        if start < end:
-            if weekday in days and start <= now < end:
-                return True
-        elif (weekday in days and now >= start) or ((weekday - 1) % 7 in days and now < end):
-            return True
-    return False
 
 
 def _ceil_minute(instant: datetime) -> datetime:
