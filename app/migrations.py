@@ -48,11 +48,6 @@ def schema_behind(revision: str | None) -> bool:
     return revision in known
 
 
-def head_revision() -> str | None:
-    script = ScriptDirectory.from_config(alembic_config(""))
-    return script.get_current_head()
-
-
 async def current_revision(connection: AsyncConnection) -> str | None:
     def _current(sync_connection: object) -> str | None:
         return MigrationContext.configure(sync_connection).get_current_revision()  # type: ignore[arg-type]
