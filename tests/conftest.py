@@ -157,8 +157,11 @@ def repo_root() -> Iterator[Path]:
 
 
 @pytest.fixture
-async def seeded(service: Service) -> AsyncIterator[Service]:
+async def seeded(clean_db: str) -> AsyncIterator[Service]:
+    """Seeded, with the heartbeat slowed so that `as_of` stays put while the two paths are
+    compared (every other input to an answer is frozen too: the clock, the data)."""
     from tests.snapshot.test_parity import _seed
 
-    await _seed(service)
-    yield service
+    async with serve(clean_db, heartbeat_interval_seconds=60, stale_after_seconds=600) as running:
+        await _seed(running)
+        yield running
