@@ -17,7 +17,7 @@ from app.policy.profile import PolicyProfile
 from app.problems import database_unavailable, problem_responses
 from app.restrictions import service
 from app.restrictions.domain import Marker
-from app.restrictions.mapping import iso, marker_json
+from app.restrictions.mapping import iso, marker_json, state_json
 from app.restrictions.schemas import (
     ContactOut,
     CustomerOut,
@@ -166,7 +166,7 @@ async def read_marker(
             "recorded_at": iso(v.recorded_at),
             "recorded_by": v.recorded_by,
             "note": v.note,
-            "state": v.state,
+            "state": state_json(v.state),
         }
         for v in versions
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from app.restrictions.details import (
     TelephoneSuspensionDetails,
 )
 from app.restrictions.kinds import Channel, Language, MarkerKind, MarkerStatus
+from app.restrictions.mapping import LondonInstant
 
 StaffId = Identifier
 Reason = LongText
@@ -202,14 +203,14 @@ class MarkerOut(BaseModel):
     summary: str = Field(description="Plain English a call handler can read aloud.")
     details: dict[str, object]
     services: list[str] | None = Field(description="Null: the whole council.")
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: LondonInstant
+    ends_at: LondonInstant | None
     review_due: date | None
     reason: str
     created_by: str
-    created_at: datetime
+    created_at: LondonInstant
     version: int
-    lifted_at: datetime | None
+    lifted_at: LondonInstant | None
     lifted_by: str | None
     lift_reason: str | None
 
@@ -217,7 +218,7 @@ class MarkerOut(BaseModel):
 class MarkerVersionOut(BaseModel):
     version: int
     action: Literal["imposed", "varied", "lifted"]
-    recorded_at: datetime
+    recorded_at: LondonInstant
     recorded_by: str
     note: str
     state: dict[str, object] = Field(description="The marker as it stood at this version.")
@@ -265,7 +266,9 @@ class RestrictionsOut(BaseModel):
         description="Channels open now (inbound); null when every channel is open."
     )
     single_point_of_contact: Officer | None
-    as_of: datetime = Field(description="When the data answered from was last confirmed current.")
+    as_of: LondonInstant = Field(
+        description="When the data answered from was last confirmed current."
+    )
     stale: bool = Field(description="True while the data cannot be confirmed current.")
 
 
@@ -326,6 +329,6 @@ class ContactOut(BaseModel):
     id: int
     customer_ref: str
     channel: Channel
-    occurred_at: datetime
+    occurred_at: LondonInstant
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: LondonInstant
