@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StringConstraints
 
 from app.restrictions.details import (
     LINE_PATTERN,
@@ -52,11 +52,17 @@ class _ImposeCommon(_Request):
     )
     review_due: date | None = Field(
         default=None,
-        description="Required for formal restrictions (every kind but telephone_suspension): "
-        "no more than six calendar months after the decision.",
+        description="For formal restrictions (every kind but telephone_suspension): no more "
+        "than six calendar months after the decision. Default: the latest the policy allows, "
+        "six calendar months after the decision's London date (clamped to the month's end).",
     )
     reason: Reason = Field(description="Why it was imposed (kept on record).")
     created_by: StaffId = Field(description="Staff identifier of the decision maker.")
+    additional: StrictBool = Field(
+        default=False,
+        description="true to impose this marker although one of the same kind is already in "
+        "force or scheduled for the customer over overlapping services (otherwise 409).",
+    )
 
 
 class ImposeTelephoneSuspension(_ImposeCommon):
