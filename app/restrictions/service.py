@@ -71,19 +71,18 @@ async def _lock_customer(session: AsyncSession, customer_ref: str) -> None:
 
 async def _refuse_duplicates(session: AsyncSession, proposed: Marker, now: datetime) -> None:
     rows = await session.scalars(
-        select(MarkerRow)
-        .where(
+        select(MarkerRow).where(
             MarkerRow.customer_ref == proposed.customer_ref,
             MarkerRow.kind == proposed.kind.value,
             MarkerRow.lifted_at.is_(None),
             or_(MarkerRow.ends_at.is_(None), MarkerRow.ends_at > now),
         )
-        .order_by(MarkerRow.created_at, MarkerRow.id)
     )
     found = duplicates((marker_from_row(_row_dict(r)) for r in rows), proposed, now)
     if not found:
         return
-    first = found[0]
+    # The one in force now is the one the caller most likely means to vary.
+    first = min(found, key=lambda m: (not m.in_force(now), m.starts_at, m.created_at))
     others = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     raise conflict(
         f"A {first.kind.value} marker is already {first.status(now).value} for this customer "

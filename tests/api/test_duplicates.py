@@ -113,7 +113,9 @@ async def test_scheduled_markers_count_and_ended_or_lifted_ones_do_not(service: 
     long = marker("telephone_suspension", ends_at=(now + timedelta(days=4)).isoformat())
     conflict = await service.client.post("/customers/C1/markers", json=long)
     assert conflict.status_code == 409
+    # It names the marker in force now, not the one still to come.
     assert today.json()["id"] in conflict.json()["detail"]
+    assert "already active" in conflict.json()["detail"]
 
     for created in (today, scheduled):
         lifted = await service.client.post(
