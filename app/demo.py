@@ -1,5 +1,6 @@
 """Demo customers and markers for `make run`, recorded through the same service functions
-as the API. Idempotent: a customer that already has markers is left alone."""
+as the API. Idempotent: a demo marker still in force is left alone, and one that has
+ended (or was lifted) is imposed again, so the README's examples answer alike any day."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.auth import ANONYMOUS, Action, ActionContext
 from app.clock import utcnow
@@ -140,15 +141,22 @@ async def seed_demo(database: Database, profile: PolicyProfile) -> int:
     added = 0
     wanted = _demo_markers(latest_review_date(profile, now) - timedelta(days=1), now)
     async with unit_of_work(database) as session:
-        existing = set(
-            (
-                await session.scalars(
-                    select(MarkerRow.customer_ref).where(MarkerRow.customer_ref.like("DEMO-%"))
+        # What is still in force: the demo suspension ends within a day, and the demo data
+        # outlives it between runs, so a later `make run` imposes it again.
+        in_force = {
+            (ref, kind)
+            for ref, kind in (
+                await session.execute(
+                    select(MarkerRow.customer_ref, MarkerRow.kind).where(
+                        MarkerRow.customer_ref.like("DEMO-%"),
+                        MarkerRow.lifted_at.is_(None),
+                        or_(MarkerRow.ends_at.is_(None), MarkerRow.ends_at > now),
+                    )
                 )
             ).all()
-        )
+        }
         for ref, language, raw in wanted:
-            if ref in existing:
+            if (ref, raw["kind"]) in in_force:
                 continue
             command = _IMPOSE.validate_python(raw)
             if MarkerKind(command.kind) not in profile.kinds:

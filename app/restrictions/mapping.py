@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Any, get_args
+from typing import Annotated, Any, get_args
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PlainSerializer, ValidationError, WithJsonSchema
 
 from app.contact_check.london import LONDON
 from app.restrictions import details as d
@@ -74,7 +74,8 @@ def _coerce(annotation: Any, value: Any) -> Any:
 
 
 def iso(value: datetime | None) -> str | None:
-    """Times in the API: ISO 8601 in London time, with the offset."""
+    """Every instant the API writes: ISO 8601, whole seconds, in London time with the
+    offset London had at that instant (`+00:00` in winter, `+01:00` in summer)."""
     if value is None:
         return None
     # London's offset changes only on the hour (UTC), so it is looked up once an hour:
@@ -87,11 +88,33 @@ def iso(value: datetime | None) -> str | None:
         zone = _HOUR_ZONES.setdefault(hour, timezone(offset))
         if len(_HOUR_ZONES) > 10_000:
             _HOUR_ZONES.clear()
-    # orjson writes RFC 3339 exactly as isoformat() does, several times faster.
-    return orjson.dumps(value.astimezone(zone))[1:-1].decode()
+    # orjson writes RFC 3339 exactly as isoformat() does, several times faster; the
+    # fraction is dropped rather than rounded, so an instant is never shown as later.
+    return orjson.dumps(value.astimezone(zone), option=orjson.OPT_OMIT_MICROSECONDS)[1:-1].decode()
 
 
 _HOUR_ZONES: dict[int, timezone] = {}
+
+
+def _iso_json(value: datetime) -> str:
+    text = iso(value)
+    assert text is not None
+    return text
+
+
+# An instant in a response model: pydantic on its own writes UTC as `Z` and keeps any
+# other offset as given, so the writes would disagree with the reads, which use `iso`.
+LondonInstant = Annotated[
+    datetime,
+    PlainSerializer(_iso_json, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "ISO 8601, whole seconds, with London's offset at that instant.",
+        }
+    ),
+]
 
 
 def iso_date(value: date | None) -> str | None:
@@ -162,6 +185,23 @@ def marker_bytes(marker: Marker, now: datetime) -> bytes:
             _marker_parts.clear()
         _marker_parts[key] = parts
     return parts[0] + _STATUS[marker.status(now)] + parts[1]
+
+
+_STATE_INSTANTS = ("starts_at", "ends_at", "created_at", "lifted_at")
+
+
+def state_json(state: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored version's state as the API shows it. The record stays as written (UTC);
+    only its instants are rendered, as every other instant is, in London time."""
+    shown = dict(state)
+    for key in _STATE_INSTANTS:
+        value = shown.get(key)
+        if isinstance(value, str):
+            try:
+                shown[key] = iso(datetime.fromisoformat(value))
+            except ValueError:
+                log.error("stored marker state has an unreadable %s; shown as recorded", key)
+    return shown
 
 
 def stored_state(marker: Marker) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from app.policy.profile import PolicyProfile
 from app.problems import database_unavailable, problem_responses
 from app.restrictions import service
 from app.restrictions.domain import Marker
-from app.restrictions.mapping import iso, marker_json
+from app.restrictions.mapping import iso, marker_json, state_json
 from app.restrictions.schemas import (
     ContactOut,
     CustomerOut,
@@ -81,7 +81,6 @@ _IMPOSE_EXAMPLES = {
                 "windows": [{"days": ["tuesday", "thursday"], "start": "10:00", "end": "12:00"}],
                 "max_call_minutes": 15,
             },
-            "review_due": "2027-03-31",
             "reason": "Excessive calls to several teams.",
             "created_by": "CCSM-01",
         },
@@ -92,7 +91,6 @@ _IMPOSE_EXAMPLES = {
             "kind": "channel_limit",
             "details": {"channels": ["email", "letter"]},
             "services": ["Housing"],
-            "review_due": "2027-03-31",
             "reason": "Threatening behaviour at the housing office.",
             "created_by": "CCSM-01",
         },
@@ -106,7 +104,6 @@ _IMPOSE_EXAMPLES = {
                 "name": "Alex Jones",
                 "email": "alex.jones@example.gov.uk",
             },
-            "review_due": "2027-03-31",
             "reason": "Contacting many officers about the same matter.",
             "created_by": "CCSM-01",
         },
@@ -120,10 +117,14 @@ _IMPOSE_EXAMPLES = {
     summary="Impose a restriction marker",
     description=(
         "Records a restriction of one kind with its details. Formal restrictions (every kind "
-        "but `telephone_suspension`) need a `review_due` no more than six calendar months after "
-        "the decision. Under the Flintshire profile a telephone suspension with no `ends_at` "
-        "lasts 24 hours; under Wrexham it must give `ends_at`. `contact_quota` is a Wrexham "
-        "restriction. Omit `services` for a council-wide marker."
+        "but `telephone_suspension`) are reviewed no more than six calendar months after the "
+        "decision: `review_due` defaults to that latest date. Under the Flintshire profile a "
+        "telephone suspension with no `ends_at` lasts 24 hours; under Wrexham it must give "
+        "`ends_at`. `contact_quota` is a Wrexham restriction. Omit `services` for a "
+        "council-wide marker. A marker of a kind already in force or scheduled for the "
+        "customer over overlapping services and time (quotas: on the same channel; social "
+        "media blocks: of the same account) is a 409 naming that marker: vary it instead, or "
+        'send `"additional": true` to impose a second one on purpose.'
     ),
     response_model=MarkerOut,
     responses=problem_responses(400, 409, 413, 422, 503),
@@ -166,7 +167,7 @@ async def read_marker(
             "recorded_at": iso(v.recorded_at),
             "recorded_by": v.recorded_by,
             "note": v.note,
-            "state": v.state,
+            "state": state_json(v.state),
         }
         for v in versions
     ]

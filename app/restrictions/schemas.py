@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StringConstraints
 
 from app.restrictions.details import (
     LINE_PATTERN,
@@ -23,6 +23,7 @@ from app.restrictions.details import (
     TelephoneSuspensionDetails,
 )
 from app.restrictions.kinds import Channel, Language, MarkerKind, MarkerStatus
+from app.restrictions.mapping import LondonInstant
 
 StaffId = Identifier
 Reason = LongText
@@ -51,11 +52,17 @@ class _ImposeCommon(_Request):
     )
     review_due: date | None = Field(
         default=None,
-        description="Required for formal restrictions (every kind but telephone_suspension): "
-        "no more than six calendar months after the decision.",
+        description="For formal restrictions (every kind but telephone_suspension): no more "
+        "than six calendar months after the decision. Default: the latest the policy allows, "
+        "six calendar months after the decision's London date (clamped to the month's end).",
     )
     reason: Reason = Field(description="Why it was imposed (kept on record).")
     created_by: StaffId = Field(description="Staff identifier of the decision maker.")
+    additional: StrictBool = Field(
+        default=False,
+        description="true to impose this marker although one of the same kind is already in "
+        "force or scheduled for the customer over overlapping services (otherwise 409).",
+    )
 
 
 class ImposeTelephoneSuspension(_ImposeCommon):
@@ -202,14 +209,14 @@ class MarkerOut(BaseModel):
     summary: str = Field(description="Plain English a call handler can read aloud.")
     details: dict[str, object]
     services: list[str] | None = Field(description="Null: the whole council.")
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: LondonInstant
+    ends_at: LondonInstant | None
     review_due: date | None
     reason: str
     created_by: str
-    created_at: datetime
+    created_at: LondonInstant
     version: int
-    lifted_at: datetime | None
+    lifted_at: LondonInstant | None
     lifted_by: str | None
     lift_reason: str | None
 
@@ -217,7 +224,7 @@ class MarkerOut(BaseModel):
 class MarkerVersionOut(BaseModel):
     version: int
     action: Literal["imposed", "varied", "lifted"]
-    recorded_at: datetime
+    recorded_at: LondonInstant
     recorded_by: str
     note: str
     state: dict[str, object] = Field(description="The marker as it stood at this version.")
@@ -265,7 +272,9 @@ class RestrictionsOut(BaseModel):
         description="Channels open now (inbound); null when every channel is open."
     )
     single_point_of_contact: Officer | None
-    as_of: datetime = Field(description="When the data answered from was last confirmed current.")
+    as_of: LondonInstant = Field(
+        description="When the data answered from was last confirmed current."
+    )
     stale: bool = Field(description="True while the data cannot be confirmed current.")
 
 
@@ -326,6 +335,6 @@ class ContactOut(BaseModel):
     id: int
     customer_ref: str
     channel: Channel
-    occurred_at: datetime
+    occurred_at: LondonInstant
     recorded_by: str
-    recorded_at: datetime
+    recorded_at: LondonInstant

@@ -10,15 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
 from app.clock import to_second
 from app.policy.profile import PolicyProfile
-from app.policy.rules import check_terms
-from app.problems import InvalidParam, ProblemError, conflict, not_found
+from app.policy.rules import check_terms, default_review_date, duplicates, suspension_end
+from app.problems import InvalidParam, ProblemError, conflict, invalid, not_found
 from app.restrictions.domain import Marker
 from app.restrictions.kinds import MarkerKind, MarkerStatus
 from app.restrictions.mapping import marker_from_row, parse_details, stored_state
@@ -58,6 +58,41 @@ async def _ensure_customer(session: AsyncSession, customer_ref: str) -> None:
     )
 
 
+async def _lock_customer(session: AsyncSession, customer_ref: str) -> None:
+    """Imposing decides from the customer's other markers, so two impositions for one
+    customer take turns: the second waits here and then sees what the first recorded."""
+    await _ensure_customer(session, customer_ref)
+    await session.execute(
+        select(CustomerRow.customer_ref)
+        .where(CustomerRow.customer_ref == customer_ref)
+        .with_for_update()
+    )
+
+
+async def _refuse_duplicates(session: AsyncSession, proposed: Marker, now: datetime) -> None:
+    rows = await session.scalars(
+        select(MarkerRow).where(
+            MarkerRow.customer_ref == proposed.customer_ref,
+            MarkerRow.kind == proposed.kind.value,
+            MarkerRow.lifted_at.is_(None),
+            or_(MarkerRow.ends_at.is_(None), MarkerRow.ends_at > now),
+        )
+    )
+    found = duplicates((marker_from_row(_row_dict(r)) for r in rows), proposed, now)
+    if not found:
+        return
+    # The one in force now is the one the caller most likely means to vary.
+    first = min(found, key=lambda m: (not m.in_force(now), m.starts_at, m.created_at))
+    others = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    raise conflict(
+        f"A {first.kind.value} marker is already {first.status(now).value} for this customer "
+        f"over some of the same services and time: marker {first.id}{others}. A second one "
+        "would add to it, not replace it. Vary that marker instead "
+        f'(POST /markers/{first.id}/variations), or send "additional": true to impose a '
+        "second one on purpose."
+    )
+
+
 def _row_dict(row: MarkerRow) -> dict[str, Any]:
     return {c.key: getattr(row, c.key) for c in MarkerRow.__table__.columns}
 
@@ -93,16 +128,22 @@ async def impose_marker(
     kind = MarkerKind(command.kind)
     starts_at = to_second(command.starts_at) if command.starts_at else now
     ends_at = to_second(command.ends_at) if command.ends_at else None
-    if (
-        kind is MarkerKind.TELEPHONE_SUSPENSION
-        and ends_at is None
-        and profile.telephone_suspension_default is not None
-    ):
-        ends_at = starts_at + profile.telephone_suspension_default
-    faults = check_terms(profile, kind, now, starts_at, ends_at, command.review_due)
+    end_defaulted = kind is MarkerKind.TELEPHONE_SUSPENSION and ends_at is None
+    if end_defaulted:
+        ends_at = suspension_end(profile, starts_at)
+    review_due = default_review_date(profile, kind, now, command.review_due)
+    faults = check_terms(
+        profile,
+        kind,
+        now,
+        starts_at,
+        ends_at,
+        review_due,
+        end_defaulted=end_defaulted and ends_at is not None,
+    )
     if faults:
         raise _rejected(faults)
-    await _ensure_customer(session, customer_ref)
+    await _lock_customer(session, customer_ref)
     marker = Marker(
         id=str(uuid.uuid4()),
         customer_ref=customer_ref,
@@ -110,13 +151,15 @@ async def impose_marker(
         details=command.details,
         starts_at=starts_at,
         ends_at=ends_at,
-        review_due=command.review_due,
+        review_due=review_due,
         services=tuple(command.services) if command.services is not None else None,
         reason=command.reason,
         created_by=command.created_by,
         created_at=now,
         version=1,
     )
+    if not command.additional:
+        await _refuse_duplicates(session, marker, now)
     session.add(
         MarkerRow(
             id=uuid.UUID(marker.id),
@@ -296,7 +339,8 @@ async def record_contact(
     now = to_second(now)
     occurred_at = to_second(command.occurred_at) if command.occurred_at else now
     if occurred_at > now:
-        raise _rejected([("occurred_at", "a contact cannot be recorded before it happens")])
+        # A fault in the request, not a term the policy refuses.
+        raise invalid("body.occurred_at", "is in the future: a contact is recorded once it happens")
     await _ensure_customer(session, customer_ref)
     row = ContactRow(
         customer_ref=customer_ref,

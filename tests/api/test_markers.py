@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.clock import utcnow
 from tests.conftest import Service
-from tests.factories import marker
+from tests.factories import marker, past
 
 KINDS_FLINTSHIRE = [
     "telephone_suspension",
@@ -42,8 +43,6 @@ async def test_flintshire_suspension_lasts_one_day_by_default(service: Service) 
     body = (
         await service.client.post("/customers/C1/markers", json=marker("telephone_suspension"))
     ).json()
-    from datetime import datetime
-
     starts, ends = (
         datetime.fromisoformat(body["starts_at"]),
         datetime.fromisoformat(body["ends_at"]),
@@ -62,11 +61,59 @@ async def test_formal_restriction_needs_a_review_within_six_months(service: Serv
     assert problem["type"].endswith("policy-violation")
     assert problem["invalid_params"][0]["name"] == "body.review_due"
 
-    missing = marker("channel_limit")
-    del missing["review_due"]
-    response = await service.client.post("/customers/C1/markers", json=missing)
+
+async def test_an_omitted_review_date_is_the_latest_the_policy_allows(service: Service) -> None:
+    """So a request written today still works in a year (README examples)."""
+    for i, (decided, expected) in enumerate(
+        [
+            (datetime(2026, 8, 31, 23, 30, tzinfo=UTC), "2027-03-01"),  # 00:30 BST, 1 September
+            (datetime(2026, 12, 31, 12, tzinfo=UTC), "2027-06-30"),
+            (datetime(2027, 8, 31, 9, tzinfo=UTC), "2028-02-29"),
+        ]
+    ):
+        service.clock.fixed = decided
+        missing = marker("channel_limit")
+        del missing["review_due"]
+        response = await service.client.post(f"/customers/C{i}/markers", json=missing)
+        assert response.status_code == 201, response.text
+        assert response.json()["review_due"] == expected
+    service.clock.fixed = None
+    suspension = await service.client.post(
+        "/customers/C9/markers", json=marker("telephone_suspension")
+    )
+    assert suspension.json()["review_due"] is None
+
+
+async def test_a_flintshire_suspension_that_would_have_ended_names_starts_at(
+    service: Service,
+) -> None:
+    """The finding: "body.ends_at: is already past", though no ends_at was sent."""
+    response = await service.client.post(
+        "/customers/C1/markers",
+        json=marker("telephone_suspension", starts_at=past(days=2)),
+    )
     assert response.status_code == 422
-    assert "review date" in response.json()["detail"]
+    params = response.json()["invalid_params"]
+    assert [p["name"] for p in params] == ["body.starts_at"]
+    assert "24 hours" in params[0]["reason"]
+    # Within the day it is still in force, and is imposed.
+    recent = (utcnow() - timedelta(hours=23)).replace(microsecond=0).isoformat()
+    response = await service.client.post(
+        "/customers/C1/markers", json=marker("telephone_suspension", starts_at=recent)
+    )
+    assert response.status_code == 201, response.text
+
+
+async def test_a_contact_in_the_future_is_a_validation_error(service: Service) -> None:
+    future = (utcnow() + timedelta(hours=1)).replace(microsecond=0).isoformat()
+    response = await service.client.post(
+        "/customers/C1/contacts",
+        json={"channel": "phone", "occurred_at": future, "recorded_by": "CC-17"},
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"].endswith(":validation-error")
+    assert [p["name"] for p in problem["invalid_params"]] == ["body.occurred_at"]
 
 
 async def test_contact_quota_is_not_a_flintshire_restriction(service: Service) -> None:

@@ -18,7 +18,7 @@ instants = st.datetimes(
 @settings(max_examples=2000)
 @given(instants)
 def test_times_are_london_iso_8601_with_offset(instant: datetime) -> None:
-    assert iso(instant) == instant.astimezone(LONDON).isoformat()
+    assert iso(instant) == instant.replace(microsecond=0).astimezone(LONDON).isoformat()
 
 
 def test_clock_change_hours_are_written_with_the_right_offset() -> None:

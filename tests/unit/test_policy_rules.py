@@ -4,7 +4,9 @@ decision can impose; where the councils differ)."""
 from __future__ import annotations
 
 import calendar
+import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,8 +14,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.policy.profile import PolicyProfile, load_profile
-from app.policy.rules import add_months, check_terms, latest_review_date
-from app.restrictions.kinds import INFORMAL_KINDS, MarkerKind
+from app.policy.rules import (
+    add_months,
+    check_terms,
+    default_review_date,
+    duplicates,
+    latest_review_date,
+    suspension_end,
+)
+from app.restrictions.details import (
+    ChannelLimitDetails,
+    ContactQuotaDetails,
+    MarkerDetails,
+    SocialMediaBlockDetails,
+    TelephoneScheduleDetails,
+)
+from app.restrictions.domain import Marker
+from app.restrictions.kinds import INFORMAL_KINDS, Channel, MarkerKind
 from app.settings import PolicyProfileName
 
 FLINTSHIRE = load_profile(PolicyProfileName.FLINTSHIRE)
@@ -256,3 +273,151 @@ def test_review_within_six_london_months_is_accepted_and_outside_refused(
     assert check_terms(WREXHAM, kind, decided, decided, None, review) == []
     for outside in (latest + timedelta(days=1), decided_day - timedelta(days=1)):
         assert fields(check_terms(WREXHAM, kind, decided, decided, None, outside)) == ["review_due"]
+
+
+# --- the default review date -----------------------------------------------------------------
+
+
+@settings(max_examples=300)
+@given(
+    st.datetimes(
+        min_value=datetime(2025, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    ),
+    st.sampled_from(FORMAL_KINDS),
+)
+def test_an_omitted_review_date_is_the_latest_the_policy_allows(
+    decided: datetime, kind: MarkerKind
+) -> None:
+    review = default_review_date(WREXHAM, kind, decided, None)
+    assert review == add_months(decided.astimezone(ZoneInfo("Europe/London")).date(), 6)
+    assert check_terms(WREXHAM, kind, decided, decided, None, review) == []
+
+
+def test_a_given_review_date_is_kept_and_a_suspension_gets_none() -> None:
+    given_date = date(2026, 5, 1)
+    assert default_review_date(FLINTSHIRE, MarkerKind.CHANNEL_LIMIT, DECIDED, given_date) == (
+        given_date
+    )
+    assert default_review_date(FLINTSHIRE, MarkerKind.TELEPHONE_SUSPENSION, DECIDED, None) is None
+
+
+# --- the Flintshire suspension's default end ---------------------------------------------------
+
+
+def test_a_defaulted_end_already_past_names_starts_at_not_ends_at() -> None:
+    """The finding: starts_at over 24 h ago and no ends_at was refused as "body.ends_at:
+    is already past", though the caller sent no ends_at."""
+    starts = DECIDED - timedelta(hours=25)
+    ends = suspension_end(FLINTSHIRE, starts)
+    assert ends == starts + timedelta(hours=24)
+    faults = check_terms(
+        FLINTSHIRE,
+        MarkerKind.TELEPHONE_SUSPENSION,
+        DECIDED,
+        starts,
+        ends,
+        None,
+        end_defaulted=True,
+    )
+    assert fields(faults) == ["starts_at"]
+    assert "24 hours" in faults[0][1] and "ends_at" in faults[0][1]
+    assert suspension_end(WREXHAM, starts) is None
+
+
+# --- duplicates --------------------------------------------------------------------------------
+
+
+def _marker(kind: MarkerKind, **changes: Any) -> Marker:
+    details: dict[MarkerKind, MarkerDetails] = {
+        MarkerKind.TELEPHONE_SCHEDULE: TelephoneScheduleDetails.model_validate(
+            {"windows": [{"days": ["tuesday"], "start": "10:00", "end": "12:00"}]}
+        ),
+        MarkerKind.CHANNEL_LIMIT: ChannelLimitDetails(channels=(Channel.EMAIL,)),
+        MarkerKind.CONTACT_QUOTA: ContactQuotaDetails.model_validate(
+            {"channel": "phone", "limit": 2, "period": "week"}
+        ),
+        MarkerKind.SOCIAL_MEDIA_BLOCK: SocialMediaBlockDetails(platform="Facebook", account="@a"),
+    }
+    values: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "customer_ref": "C1",
+        "kind": kind,
+        "details": details[kind],
+        "starts_at": DECIDED,
+        "ends_at": None,
+        "review_due": REVIEW,
+        "services": None,
+        "reason": "r",
+        "created_by": "X",
+        "created_at": DECIDED,
+        "version": 1,
+    }
+    values.update(changes)
+    return Marker(**values)
+
+
+SCHEDULE = MarkerKind.TELEPHONE_SCHEDULE
+
+
+@pytest.mark.parametrize(
+    ("existing", "proposed", "duplicate"),
+    [
+        pytest.param({}, {}, True, id="same-kind-whole-council"),
+        pytest.param({"services": ("Housing",)}, {}, True, id="whole-council-overlaps-housing"),
+        pytest.param({}, {"services": ("Housing",)}, True, id="housing-overlaps-whole-council"),
+        pytest.param(
+            {"services": ("Housing", "Benefits")},
+            {"services": ("benefits",)},
+            True,
+            id="services-compare-without-case",
+        ),
+        pytest.param(
+            {"services": ("Housing",)}, {"services": ("Benefits",)}, False, id="other-services"
+        ),
+        pytest.param({"kind": MarkerKind.CHANNEL_LIMIT}, {}, False, id="other-kind"),
+        pytest.param({"lifted_at": DECIDED}, {}, False, id="lifted"),
+        pytest.param({"ends_at": DECIDED}, {}, False, id="ended"),
+        pytest.param(
+            {"starts_at": DECIDED + timedelta(days=10)},
+            {"ends_at": DECIDED + timedelta(days=10)},
+            False,
+            id="scheduled-after-the-proposed-ends",
+        ),
+        pytest.param(
+            {"starts_at": DECIDED + timedelta(days=10)},
+            {"ends_at": DECIDED + timedelta(days=11)},
+            True,
+            id="scheduled-within-the-proposed",
+        ),
+        pytest.param(
+            {"ends_at": DECIDED + timedelta(days=2)},
+            {"starts_at": DECIDED + timedelta(days=2)},
+            False,
+            id="proposed-starts-when-the-existing-ends",
+        ),
+    ],
+)
+def test_duplicates(existing: dict[str, Any], proposed: dict[str, Any], duplicate: bool) -> None:
+    kind = existing.pop("kind", SCHEDULE)
+    old = _marker(kind, **existing)
+    new = _marker(SCHEDULE, **proposed)
+    assert duplicates([old], new, DECIDED) == ([old] if duplicate else [])
+
+
+def test_quotas_on_other_channels_and_blocks_of_other_accounts_are_not_duplicates() -> None:
+    quota = _marker(MarkerKind.CONTACT_QUOTA)
+    email_quota = _marker(
+        MarkerKind.CONTACT_QUOTA,
+        details=ContactQuotaDetails.model_validate(
+            {"channel": "email", "limit": 5, "period": "day"}
+        ),
+    )
+    assert duplicates([quota], email_quota, DECIDED) == []
+    assert duplicates([quota], _marker(MarkerKind.CONTACT_QUOTA), DECIDED) == [quota]
+    block = _marker(MarkerKind.SOCIAL_MEDIA_BLOCK)
+    other = SocialMediaBlockDetails(platform="Facebook", account="@b")
+    same = SocialMediaBlockDetails(platform="facebook", account="@A")
+    assert duplicates([block], _marker(MarkerKind.SOCIAL_MEDIA_BLOCK, details=other), DECIDED) == []
+    assert duplicates([block], _marker(MarkerKind.SOCIAL_MEDIA_BLOCK, details=same), DECIDED) == [
+        block
+    ]
