@@ -13,11 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from app.problems import PROBLEM_JSON, problem_body
+from app.problems import PROBLEM_JSON, problem_body, problem_response
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 PRIVATE_NO_STORE = b"private, no-store"
@@ -78,12 +80,31 @@ class SafeHeaders:
         await self.app(scope, receive, with_headers)
 
 
+class _Cors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as a problem like every error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        headers = {k: v for k, v in response.headers.items() if k.startswith("access-control")}
+        return problem_response(
+            400,
+            "cors-refused",
+            "That cross-origin request is not allowed.",
+            f"Not allowed for cross-origin requests: {refused}. Allowed origins are set "
+            "with CORS_ALLOW_ORIGINS.",
+            headers=headers,
+        )
+
+
 def with_cors(app: ASGIApp, origins: tuple[str, ...]) -> ASGIApp:
     """CORS for the configured origins only; with none configured, no CORS at all (a
     browser on another origin cannot read any answer, and OPTIONS is 405)."""
     if not origins:
         return app
-    cors = CORSMiddleware(
+    cors = _Cors(
         app,
         allow_origins=list(origins),
         allow_methods=list(CORS_METHODS),
