@@ -35,4 +35,11 @@ openapi: install
 clean:
 	rm -rf .data .pytest_cache .mypy_cache .ruff_cache
 
+# Stops every embedded PostgreSQL left running under DATA_DIR (when given: only there; else
+# under .data and the configured DATA_DIR) by a
+# crash of `make run` or of the tests, or kept with KEEP_EMBEDDED_POSTGRES=true.
+.PHONY: stop
+stop: install
+	$(PYTHON) -m app.cli stop-embedded $(DATA_DIR)
+
 include $(wildcard mk/*.mk)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -74,6 +78,7 @@ def serve() -> None:
 def _serve() -> None:
     import uvicorn
 
+    from app.http_edges import UVICORN_OPTIONS
     from app.logs import configure_logging
 
     settings = _settings()
@@ -84,10 +89,10 @@ def _serve() -> None:
         port=settings.port,
         workers=settings.web_concurrency,
         loop="uvloop",
-        http="httptools",
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=20,
+        **UVICORN_OPTIONS,
     )
 
 
@@ -112,20 +117,61 @@ def dev() -> None:
     demo data, and the service with its docs on :8000."""
     import os
 
-    from app.devdb import start_local_database
+    from app.devdb import start_local_database, stop_started
     from app.migrations import upgrade_to_head
 
     settings = _settings()
     url = settings.database_url
-    if not url:
-        url = start_local_database(settings.data_dir)
-        os.environ["DATABASE_URL"] = url
-        get_settings.cache_clear()
-        typer.echo(f"embedded PostgreSQL, data in {settings.data_dir / 'postgres'}")
-    upgrade_to_head(url)
-    typer.echo(f"demo markers added: {asyncio.run(_seed(url))}")
-    typer.echo(f"docs: http://localhost:{settings.port}/docs")
-    _serve()
+    with _stopped_on_sigterm():
+        try:
+            if not url:
+                url = start_local_database(settings.data_dir)
+                os.environ["DATABASE_URL"] = url
+                get_settings.cache_clear()
+                typer.echo(f"embedded PostgreSQL, data in {settings.data_dir / 'postgres'}")
+            upgrade_to_head(url)
+            typer.echo(f"demo markers added: {asyncio.run(_seed(url))}")
+            typer.echo(f"docs: http://localhost:{settings.port}/docs")
+            _serve()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if not settings.keep_embedded_postgres:
+                if stop_started():
+                    typer.echo("embedded PostgreSQL stopped")
+            elif not settings.database_url:
+                typer.echo("embedded PostgreSQL left running (KEEP_EMBEDDED_POSTGRES): make stop")
+
+
+@contextlib.contextmanager
+def _stopped_on_sigterm() -> Iterator[None]:
+    """SIGTERM's default action ends the process at once, skipping every `finally`; as an
+    exception it unwinds like Ctrl-C. uvicorn installs its own handler while it serves and,
+    once it has shut down, raises the signal again, which lands here."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@app.command("stop-embedded")
+def stop_embedded(
+    directories: Annotated[
+        list[Path] | None, typer.Argument(help="Where to look (default: DATA_DIR and .data).")
+    ] = None,
+) -> None:
+    """Stop every embedded PostgreSQL whose data is under the given directories (what a
+    crash of `make run` or of the tests left running)."""
+    from app.devdb import stop_all
+
+    roots = directories or [_settings().data_dir, Path(".data")]
+    stopped = sum(stop_all(root) for root in dict.fromkeys(r.resolve() for r in roots))
+    typer.echo(f"embedded PostgreSQL servers stopped: {stopped}")
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ from app.contact_check.router import router as checks_router
 from app.db import Database, asyncpg_dsn
 from app.fastpath import FastReads
 from app.health.router import router as health_router
+from app.http_edges import HeadAsGet, SafeHeaders, with_cors
 from app.observability.metrics import Metrics
 from app.observability.requests import RequestContext
 from app.observability.tracing import configure_tracing
@@ -108,6 +109,9 @@ def create_app(
         lifespan=lifespan,
         # Operation ids are the route functions' names (impose_marker, contact_check...).
         generate_unique_id_function=lambda route: route.name,
+        # A slash-redirect's Location is built from the request's Host header, whatever
+        # host that names: a path with a trailing slash is simply not found.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -137,8 +141,12 @@ async def _metrics_endpoint(request: Request) -> Response:
 
 
 def build_asgi(app: FastAPI) -> ASGIApp:
-    """The app as served: the fast reads first (they answer the two hot GETs whole), then
-    request id and metrics, the body limit, and FastAPI for everything else."""
+    """The app as served, from the outside in: HEAD as GET without the body; CORS when
+    origins are configured; the fast reads (they answer the two hot GETs whole, with
+    their own headers); the common headers; request id and metrics; the body limit; and
+    FastAPI for everything else."""
     settings: Settings = app.state.settings
-    rest = RequestContext(BodyLimit(app, settings.max_body_bytes), app.state.metrics)
-    return FastReads(rest, lambda: app.state)
+    body_limit = BodyLimit(app, settings.max_body_bytes, settings.body_read_timeout_seconds)
+    rest = SafeHeaders(RequestContext(body_limit, app.state.metrics))
+    fast = FastReads(rest, lambda: app.state)
+    return HeadAsGet(with_cors(fast, settings.cors_allow_origins))

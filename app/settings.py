@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# A browser's Origin: scheme, host, optional port. No wildcard: the answers carry personal
+# data, so each CRM origin is named.
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class PolicyProfileName(StrEnum):
@@ -51,6 +57,29 @@ class Settings(BaseSettings):
         scheme = value.split("://", 1)[0]
         if scheme not in {"postgresql", "postgres", "postgresql+asyncpg"}:
             raise ValueError("must be a postgresql:// URL (PostgreSQL is the only database)")
+        return value
+
+    # Settings of the HTTP edges and local processes (issue 12, items 5 and 6).
+    keep_embedded_postgres: bool = Field(
+        default=False,
+        description="`make run` leaves its embedded PostgreSQL running when it stops.",
+    )
+    body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            for origin in value:
+                if not isinstance(origin, str) or not _ORIGIN.fullmatch(origin):
+                    raise ValueError(
+                        "must be a comma-separated list of origins such as "
+                        "https://crm.example.gov.uk (scheme, host and optional port; no path, "
+                        "no wildcard)"
+                    )
         return value
 
 

@@ -20,7 +20,8 @@ from fastapi import FastAPI
 
 from app.clock import utcnow
 from app.db import asyncpg_dsn
-from app.devdb import EmbeddedPostgres, database_url
+from app.devdb import EmbeddedPostgres, database_url, stop_started
+from app.http_edges import UVICORN_OPTIONS
 from app.logs import silence_access_log
 from app.main import build_asgi, create_app
 from app.migrations import upgrade_to_head
@@ -49,6 +50,17 @@ async def _recreate(admin_url: str, name: str) -> str:
     finally:
         await conn.close()
     return database_url(admin_url, name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_embedded_servers() -> Iterator[None]:
+    """Every embedded server the session started (the test server, the outage server, any
+    a test starts with EmbeddedPostgres.start) is stopped when the session ends, whether
+    the tests passed, failed or were interrupted. Set up first, so torn down last."""
+    try:
+        yield
+    finally:
+        stop_started()
 
 
 @pytest.fixture(scope="session")
@@ -122,7 +134,7 @@ async def serve(url: str, **overrides: Any) -> AsyncIterator[Service]:
         access_log=False,
         lifespan="on",
         loop="none",
-        http="httptools",
+        **UVICORN_OPTIONS,  # as `crs serve` does: problem+json for bad HTTP, no banner
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

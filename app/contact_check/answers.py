@@ -33,9 +33,12 @@ from app.restrictions.mapping import iso, marker_bytes
 from app.snapshot.state import CustomerView
 
 JSON = b"application/json"
-NO_STORE = b"no-store"
-REVALIDATE = b"no-cache"
-_CHECK_HEADERS = ((b"content-type", JSON), (b"cache-control", NO_STORE))
+# One caching policy for personal data (app/http_edges.py): the fast layer answers without
+# the common-headers layer, so the answers carry the policy and `nosniff` themselves.
+NO_STORE = b"private, no-store"
+REVALIDATE = NO_STORE  # the ETag stays: a client keeping the body may still revalidate
+_NOSNIFF = (b"x-content-type-options", b"nosniff")
+_CHECK_HEADERS = ((b"content-type", JSON), (b"cache-control", NO_STORE), _NOSNIFF)
 _MAX_ENTRIES = 200_000
 
 
@@ -194,7 +197,7 @@ def restrictions_answer(
         part = _restrictions_part(current, listed, view, now)
     content = b'{"customer_ref":' + orjson.dumps(view.customer_ref) + b"," + part
     etag = b'W/"' + hashlib.blake2b(content + b"}", digest_size=12).hexdigest().encode() + b'"'
-    headers = ((b"etag", etag), (b"cache-control", REVALIDATE))
+    headers = ((b"etag", etag), (b"cache-control", REVALIDATE), _NOSNIFF)
     if etag_matches(if_none_match, etag):
         return Answer(304, headers, b"")
     return Answer(200, ((b"content-type", JSON), *headers), content + _freshness(freshness))

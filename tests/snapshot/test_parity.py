@@ -9,6 +9,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.http_edges import SafeHeaders
 from tests.conftest import Service
 from tests.factories import marker, past
 
@@ -99,8 +100,9 @@ async def test_fast_layer_and_routes_answer_alike(
     served = seeded.app.state.asgi_served
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://t") as fast,
+        # The routes with the common headers every served answer gets (app/http_edges.py).
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=seeded.app), base_url="http://t"
+            transport=httpx.ASGITransport(app=SafeHeaders(seeded.app)), base_url="http://t"
         ) as routes,
     ):
         a = await fast.get(url, headers=headers)

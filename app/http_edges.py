@@ -1,0 +1,155 @@
+"""What every response shares and what the HTTP server itself would otherwise decide:
+HEAD served as GET without the body, `nosniff` and the caching policy on every answer,
+CORS only for the origins configured, no `server` banner, and problem+json for the
+malformed requests uvicorn rejects before the application sees them.
+
+Caching policy: every answer is `Cache-Control: private, no-store` unless its route says
+otherwise. Nearly every answer carries personal data (names, reasons, restrictions), so
+no shared cache may keep it and no browser should write it to disk. The restrictions read
+keeps its ETag: a client that keeps the body itself may still revalidate with
+If-None-Match and get 304."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from app.problems import PROBLEM_JSON, problem_body, problem_response
+
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+PRIVATE_NO_STORE = b"private, no-store"
+CACHE_CONTROL = (b"cache-control", PRIVATE_NO_STORE)
+
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT")
+CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-None-Match", "X-Request-ID")
+CORS_EXPOSED_HEADERS = ("ETag", "Retry-After", "X-Request-ID")
+
+
+class HeadAsGet:
+    """HEAD on any path is answered as GET would be, headers and all, without the body
+    (RFC 9110 9.3.2). Outermost, so the fast layer and the routes need no HEAD of their
+    own and cannot drift from their GET."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+class SafeHeaders:
+    """`X-Content-Type-Options: nosniff` on every response, and the caching policy on every
+    response that sets none. The fast answers carry both already (answers.py), so this
+    stands behind the fast layer and costs the hot reads nothing."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                names = {name.lower() for name, _ in headers}
+                if b"x-content-type-options" not in names:
+                    headers.append(NOSNIFF)
+                if b"cache-control" not in names:
+                    headers.append(CACHE_CONTROL)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class _Cors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered as a problem like every error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode().removeprefix("Disallowed CORS ")
+        headers = {k: v for k, v in response.headers.items() if k.startswith("access-control")}
+        return problem_response(
+            400,
+            "cors-refused",
+            "That cross-origin request is not allowed.",
+            f"Not allowed for cross-origin requests: {refused}. Allowed origins are set "
+            "with CORS_ALLOW_ORIGINS.",
+            headers=headers,
+        )
+
+
+def with_cors(app: ASGIApp, origins: tuple[str, ...]) -> ASGIApp:
+    """CORS for the configured origins only; with none configured, no CORS at all (a
+    browser on another origin cannot read any answer, and OPTIONS is 405)."""
+    if not origins:
+        return app
+    cors = _Cors(
+        app,
+        allow_origins=list(origins),
+        allow_methods=list(CORS_METHODS),
+        allow_headers=list(CORS_REQUEST_HEADERS),
+        expose_headers=list(CORS_EXPOSED_HEADERS),
+        allow_credentials=False,
+        max_age=600,
+    )
+    # The preflight answers come from CORSMiddleware itself: they get the headers here.
+    return SafeHeaders(cors)
+
+
+class ProblemHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, answering the requests it cannot parse (bad request
+    line, bad header, bad chunked framing, conflicting lengths, bad URL) with a problem
+    instead of plain text. The connection is closed after it, as uvicorn does."""
+
+    def send_400_response(self, msg: str) -> None:
+        body = problem_body(
+            400,
+            "bad-request",
+            "The request could not be read.",
+            "The request is not valid HTTP/1.1 (request line, headers or body framing).",
+        )
+        content = [b"HTTP/1.1 400 Bad Request\r\n"]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        for name, value in (
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+            NOSNIFF,
+            CACHE_CONTROL,
+            (b"connection", b"close"),
+        ):
+            content.extend([name, b": ", value, b"\r\n"])
+        content.extend([b"\r\n", body])
+        self.transport.write(b"".join(content))
+        self.transport.close()
+
+
+# How the service is served, by `crs serve` and by the tests alike: httptools with the
+# problem answers above, no websockets (so an Upgrade header is ordinary HTTP and gets the
+# app's answer), no `server` banner.
+UVICORN_OPTIONS: dict[str, Any] = {
+    "http": ProblemHttpToolsProtocol,
+    "ws": "none",
+    "server_header": False,
+}
