@@ -150,7 +150,7 @@ class FastReads:
         # Stored times are whole seconds, so "now" is asked at its second.
         at = whole_second(now)
         if "at" in params:
-            parsed = parse_at(params["at"])
+            parsed = parse_at(params["at"], now)
             if parsed is None:
                 return None
             at = parsed
