@@ -79,6 +79,9 @@ def connect_args(settings: Settings, url: str) -> dict[str, Any]:
         "command_timeout": settings.db_statement_timeout_seconds,
         "server_settings": {
             "statement_timeout": str(int(settings.db_statement_timeout_seconds * 1000)),
+            # A write queued behind another's row lock gives up by itself, within the write
+            # budget, rather than being cancelled from here (which waits on the server).
+            "lock_timeout": str(int(settings.write_db_budget_seconds * 1000 * 0.8)),
             "application_name": "contact-restrictions",
         },
     }
@@ -95,7 +98,7 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
     # The whole of one unit of work (pool checkout, connect, statements, commit) must end
     # within this, so a write answers within a second whatever the database does.
-    write_budget: float = 0.8
+    write_budget: float = 0.6
 
     @classmethod
     def open(cls, url: str, settings: Settings) -> Database:
@@ -105,7 +108,9 @@ class Database:
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
             pool_pre_ping=True,
-            pool_timeout=min(settings.db_connect_timeout_seconds, budget),
+            # Waiting for a free connection takes at most half the budget, leaving the rest
+            # for the work itself.
+            pool_timeout=min(settings.db_connect_timeout_seconds, budget / 2),
             connect_args=connect_args(settings, url),
         )
         return cls(url, engine, async_sessionmaker(engine, expire_on_commit=False), budget)

@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     # Time budgets that keep every answer prompt whatever the database does (a contact
     # centre gives up after about 3 s and then routes as if no restriction existed).
     read_db_budget_seconds: float = Field(default=0.3, gt=0, le=10)
-    write_db_budget_seconds: float = Field(default=0.8, gt=0, le=60)
+    write_db_budget_seconds: float = Field(default=0.6, gt=0, le=60)
 
     @field_validator("log_level")
     @classmethod
