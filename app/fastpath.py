@@ -94,7 +94,11 @@ class FastReads:
         assert self._clock is not None
         snapshot = self._snapshot
         now = self._clock()
-        if not snapshot.is_fresh(now):
+        global _stale
+        _stale = not snapshot.is_fresh(now)
+        # Not current and the reads' breaker open: the routes would answer this same last
+        # confirmed state, marked stale, at once (app/snapshot/reads.py); so does this layer.
+        if _stale and not (snapshot.reads_tripped and snapshot.loaded):
             return None
         if path.endswith(_RESTRICTIONS):
             ref = path[len(_PREFIX) : -len(_RESTRICTIONS)]
@@ -150,7 +154,7 @@ class FastReads:
         # Stored times are whole seconds, so "now" is asked at its second.
         at = whole_second(now)
         if "at" in params:
-            parsed = parse_at(params["at"])
+            parsed = parse_at(params["at"], now)
             if parsed is None:
                 return None
             at = parsed
@@ -162,11 +166,14 @@ class FastReads:
 
 
 _freshness: Freshness | None = None
+_stale = False
 
 
 def _current(confirmed_at: datetime) -> Freshness:
-    """The fast layer answers only from a current snapshot; one value per confirmation."""
+    """One value per confirmation while the snapshot is current."""
     global _freshness
+    if _stale:
+        return Freshness(confirmed_at, True)
     if _freshness is None or _freshness.as_of != confirmed_at:
         _freshness = Freshness(confirmed_at, False)
     return _freshness

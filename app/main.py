@@ -84,7 +84,13 @@ def create_app(
             settings.heartbeat_interval_seconds,
             on_reload=metrics.snapshot_reload.observe,
         )
-        reads = ReadModel(snapshot, dsn, settings.db_connect_timeout_seconds, settings.db_pool_size)
+        reads = ReadModel(
+            snapshot,
+            dsn,
+            settings.db_connect_timeout_seconds,
+            settings.db_pool_size,
+            settings.read_db_budget_seconds,
+        )
         app.state.snapshot, app.state.database, app.state.reads = snapshot, database, reads
         app.state.feed = feed
         feed.start()

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     stale_after_seconds: float = Field(default=5.0, gt=0, le=3600)
     max_body_bytes: int = Field(default=1_048_576, ge=1024, le=16_777_216)
 
+    # Time budgets that keep every answer prompt whatever the database does (a contact
+    # centre gives up after about 3 s and then routes as if no restriction existed).
+    read_db_budget_seconds: float = Field(default=0.3, gt=0, le=10)
+    write_db_budget_seconds: float = Field(default=0.6, gt=0, le=60)
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -4,15 +4,21 @@ and for the fast layer (which answers only what it can parse exactly as the rout
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Path, Query
 
 from app.restrictions.details import EARLIEST, LATEST
 from app.restrictions.kinds import Channel, Direction
+from app.restrictions.mapping import iso
 
 IF_NONE_MATCH_LIMIT = 1000
+# How far back `at` may go. Quotas count the contacts of the whole period (up to a calendar
+# month) that holds `at`, and the snapshot keeps recorded contacts for this long plus the
+# longest period (app/snapshot/store.py CONTACT_WINDOW): an older `at` would be counted
+# against contacts no longer held, so it is refused rather than answered wrong.
+PAST_AT_LIMIT = timedelta(days=31)
 CUSTOMER_REF_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
 SERVICE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,100}$"
 _CUSTOMER_REF = re.compile(CUSTOMER_REF_PATTERN)
@@ -43,8 +49,10 @@ ChannelParam = Annotated[Channel, Query(description="The channel of the contact.
 AtParam = Annotated[
     datetime | None,
     Query(
-        description="The instant asked about, ISO 8601 with offset (default: now). Markers "
-        "already ended or lifted are not considered, whatever the instant.",
+        description="The instant asked about, ISO 8601 with offset (default: now); at most "
+        "31 days in the past (older: 422 naming the earliest allowed). A past `at` is "
+        "judged against the markers in force or scheduled now: markers already ended or "
+        "lifted are not considered, whatever the instant.",
         examples=["2026-11-24T11:00:00+00:00"],
     ),
 ]
@@ -67,8 +75,13 @@ _PLAIN_ISO = re.compile(
 )
 
 
-def at_fault(value: datetime) -> str | None:
-    """Why an `at` cannot be answered, or None when it can."""
+def earliest_at(now: datetime) -> datetime:
+    return (now - PAST_AT_LIMIT).replace(microsecond=0) + timedelta(seconds=1)
+
+
+def at_fault(value: datetime, now: datetime | None = None) -> str | None:
+    """Why an `at` cannot be answered, or None when it can (`now` given: also too far
+    back for the contacts held)."""
     if value.tzinfo is None or value.utcoffset() is None:
         return (
             "give a UTC offset (e.g. +00:00 or Z): local times are ambiguous when the clocks change"
@@ -79,10 +92,15 @@ def at_fault(value: datetime) -> str | None:
         return "out of range"
     if not EARLIEST <= instant < LATEST:
         return "must be between 1970 and 2200"
+    if now is not None and instant < earliest_at(now):
+        return (
+            f"at most {PAST_AT_LIMIT.days} days back: the earliest allowed now is "
+            f"{iso(earliest_at(now))}"
+        )
     return None
 
 
-def parse_at(value: str) -> datetime | None:
+def parse_at(value: str, now: datetime | None = None) -> datetime | None:
     """Only the plainest ISO 8601 form with an explicit offset: anything else is left to
     the FastAPI route, which either accepts it or gives the problem response."""
     if _PLAIN_ISO.fullmatch(value) is None:
@@ -91,4 +109,4 @@ def parse_at(value: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed if at_fault(parsed) is None else None
+    return parsed if at_fault(parsed, now) is None else None

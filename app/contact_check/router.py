@@ -84,7 +84,7 @@ def checked_at(at: datetime | None, now: datetime) -> datetime:
         # Every stored time is a whole second, so the answer at `now` is the answer at
         # its second; the echo reads better and repeats for a second.
         return whole_second(now)
-    fault = at_fault(at)
+    fault = at_fault(at, now)
     if fault is not None:
         raise invalid("query.at", fault)
     return at
@@ -153,7 +153,11 @@ async def read_restrictions(
         "`route_to_contact` (allowed, via the named officer in `route_to`) or `read_and_file` "
         "(read for new issues, filed without acknowledgement). When several markers apply the "
         "most restrictive wins and every one is listed in `reasons`. `next_allowed_at` is the "
-        "first instant at or after `at` when the channel opens again. `format=flat` gives the "
+        "first instant at or after `at` when the channel opens again. "
+        "`at` may be up to 31 days in the past (older: 422 naming the earliest allowed): a "
+        "past `at` asks what the markers in force or scheduled now say about that instant, "
+        "and what the quotas counted then; markers already ended or lifted are not considered. "
+        "`format=flat` gives the "
         "same answer as a flat object of strings for contact-centre flows (Amazon Connect "
         "STRING_MAP, Genesys data actions): routing fields are codes, times come as ISO 8601 "
         "and epoch seconds."

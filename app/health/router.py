@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -10,9 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
 
-from app.db import Database
+from app.db import Database, bounded
 from app.migrations import current_revision, schema_behind
 from app.restrictions.mapping import iso
 from app.snapshot.state import Snapshot
@@ -33,6 +33,7 @@ class Readiness(BaseModel):
                 {
                     "ready": True,
                     "database": "unreachable",
+                    "writable": False,
                     "schema_revision": None,
                     "snapshot_loaded": True,
                     "change_feed": False,
@@ -45,7 +46,14 @@ class Readiness(BaseModel):
     )
 
     ready: bool = Field(description="True while this instance can answer the reads.")
-    database: str = Field(description="reachable, unreachable, or behind (schema not at head).")
+    database: str = Field(
+        description="reachable (a connection from the writes' own pool answered within the "
+        "write budget just now), unreachable, or behind (schema not at head)."
+    )
+    writable: bool = Field(
+        description="True when a write would succeed now: the database answered through the "
+        "writes' own pool and its schema is at this release's head."
+    )
     schema_revision: str | None
     snapshot_loaded: bool
     change_feed: bool = Field(description="True while the change feed is connected.")
@@ -72,11 +80,21 @@ async def _revision(database: Database) -> str | None:
         return await current_revision(conn)
 
 
-async def _schema(database: Database, limit_seconds: float) -> tuple[bool, str | None]:
+async def _schema(database: Database, snapshot: Snapshot) -> tuple[bool, str | None]:
+    """Probe the way a write goes (same engine, pool, pre-ping and connect timeout), within
+    the write budget, so readiness says "reachable" exactly when a write would get through
+    and never waits longer than a write would."""
     try:
-        return True, await asyncio.wait_for(_revision(database), limit_seconds)
-    except (SQLAlchemyError, OSError, TimeoutError):
+        revision = await bounded(_revision(database), database.write_budget)
+    except PoolTimeout:
+        # Every connection is busy: the database itself answers, but a write would not.
         return False, None
+    except (SQLAlchemyError, OSError, TimeoutError):
+        snapshot.db_reachable = False
+        return False, None
+    # Writes are let through again as soon as readiness has seen the database answer.
+    snapshot.db_reachable = True
+    return True, revision
 
 
 @router.get(
@@ -86,7 +104,10 @@ async def _schema(database: Database, limit_seconds: float) -> tuple[bool, str |
         "200 while this instance can answer the reads: from current data, or — while the "
         "database cannot be reached — from the last state it confirmed (the body says how "
         "old). 503 when it cannot answer (no state loaded and no database), or when the "
-        "database schema is not at this release's head."
+        "database schema is not at this release's head. `writable` says whether a write "
+        "would succeed now: the database is probed through the writes' own connection pool, "
+        "within the write budget (WRITE_DB_BUDGET_SECONDS), so this answers promptly even "
+        "while the database hangs."
     ),
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Not ready."}},
@@ -94,15 +115,14 @@ async def _schema(database: Database, limit_seconds: float) -> tuple[bool, str |
 async def readyz(request: Request) -> JSONResponse:
     snapshot: Snapshot = request.app.state.snapshot
     clock: Callable[[], datetime] = request.app.state.clock
-    reachable, revision = await _schema(
-        request.app.state.database, request.app.state.settings.db_connect_timeout_seconds * 2
-    )
+    reachable, revision = await _schema(request.app.state.database, snapshot)
     behind = reachable and schema_behind(revision)
     can_answer = snapshot.loaded or reachable
     ready = can_answer and not behind
     body: dict[str, Any] = {
         "ready": ready,
         "database": "behind" if behind else ("reachable" if reachable else "unreachable"),
+        "writable": reachable and not behind,
         "schema_revision": revision,
         "snapshot_loaded": snapshot.loaded,
         "change_feed": snapshot.listening,

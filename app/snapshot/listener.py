@@ -25,7 +25,13 @@ from app.snapshot.state import Snapshot
 
 log = logging.getLogger(__name__)
 
-_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
+_DB_ERRORS = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    TimeoutError,
+)
 
 
 class ChangeFeed:
@@ -76,6 +82,11 @@ class ChangeFeed:
                 raise
             except _DB_ERRORS as error:
                 self.snapshot.listening = False
+                if isinstance(error, TimeoutError):
+                    # The server stopped answering (frozen or overloaded): reads stop
+                    # waiting on it at once instead of each finding out within its budget.
+                    self.snapshot.db_reachable = False
+                    self.snapshot.reads_tripped = True
                 self.first_attempt.set()
                 log.warning("change feed lost: %s", type(error).__name__)
             except Exception:
@@ -95,6 +106,7 @@ class ChangeFeed:
             conn = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
         except _DB_ERRORS:
             self.snapshot.db_reachable = False
+            self.snapshot.reads_tripped = True
             self.first_attempt.set()
             raise
         self._connection = conn
@@ -112,6 +124,9 @@ class ChangeFeed:
             # Changes announced while loading are applied before the state counts as current.
             await self._apply_pending(conn, queue)
             self.snapshot.listening = True
+            # Current again: reads need the database no more, and may ask it next time the
+            # snapshot is not current (only a load that finished proves queries answer).
+            self.snapshot.reads_tripped = False
             self._loaded = True
             self.first_attempt.set()
             self._start_warming()
@@ -177,7 +192,15 @@ class ChangeFeed:
             if conn.is_closed():
                 raise ConnectionError("listening connection closed")
             checked = utcnow()
-            await conn.fetchval("SELECT 1", timeout=self.heartbeat_interval * 2)
+            try:
+                await conn.fetchval("SELECT 1", timeout=self.heartbeat_interval * 2)
+            except TimeoutError:
+                # Trip before this connection is closed (which can itself wait on a
+                # frozen server): from now on reads answer at once, stale, not from it.
+                self.snapshot.listening = False
+                self.snapshot.reads_tripped = True
+                self.snapshot.db_reachable = False
+                raise
             # Every notification committed before `checked` has now been received.
             await self._apply_pending(conn, queue)
             self.snapshot.confirmed_at = checked

@@ -37,6 +37,10 @@ class Snapshot:
     loaded: bool = False
     listening: bool = False
     db_reachable: bool | None = None  # None: not yet known
+    # The reads' breaker: while set, a read that cannot answer from a current snapshot
+    # answers from the last confirmed one at once instead of asking the database (see
+    # app/snapshot/reads.py). Cleared when the change feed is current again, or by a probe.
+    reads_tripped: bool = False
     confirmed_at: datetime | None = None
     loaded_at: datetime | None = None
     answers_prepared: bool = False

@@ -9,13 +9,16 @@ from typing import Any
 
 import asyncpg
 
+from app.contact_check.params import PAST_AT_LIMIT
 from app.restrictions.domain import Marker
 from app.restrictions.kinds import Channel, MarkerKind
 from app.restrictions.mapping import marker_from_row
 from app.snapshot.state import CustomerState
 
-# Quotas count at most a calendar month back, so older contacts are not kept in memory.
-CONTACT_WINDOW = timedelta(days=32)
+# A quota counts the contacts of the whole period holding `at` (at most a calendar month:
+# 31 days, plus an hour when the clocks change), and `at` may be PAST_AT_LIMIT back; older
+# contacts are not kept in memory.
+CONTACT_WINDOW = PAST_AT_LIMIT + timedelta(days=32)
 
 _MARKER_COLUMNS = """id, customer_ref, kind, details, services, starts_at, ends_at, review_due,
     reason, created_by, created_at, version, lifted_at, lifted_by, lift_reason"""

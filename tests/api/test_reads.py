@@ -36,6 +36,8 @@ async def test_call_outside_window_is_denied_with_next_opening(
     service: Service, week: str, tuesday_11: str, tuesday_12: str, thursday_10: str
 ) -> None:
     await service.client.post("/customers/C1/markers", json=SCHEDULE)
+    # Asked that week: `at` may go back at most 31 days.
+    service.clock.fixed = datetime.fromisoformat(tuesday_12)
 
     inside = await _check(service, "C1", channel="phone", at=tuesday_11)
     assert inside["allowed"] is True and inside["outcome"] == "allow"

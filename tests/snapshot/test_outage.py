@@ -4,7 +4,9 @@ confirmed state marked stale, readiness says so; when it returns, all recovers u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -15,9 +17,15 @@ from tests.factories import marker
 
 
 @pytest.fixture
-def own_server() -> EmbeddedPostgres:
-    # A server of its own, so stopping it disturbs no other test.
-    return EmbeddedPostgres(ROOT / ".data" / "outage-postgres")
+def own_server() -> Iterator[EmbeddedPostgres]:
+    # A server of its own, so stopping it disturbs no other test; stopped at the end,
+    # whatever the outcome, so no run leaves it behind.
+    server = EmbeddedPostgres(ROOT / ".data" / "outage-postgres")
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(Exception):
+            server.stop()
 
 
 async def _until(predicate, within: float = 10.0) -> None:  # type: ignore[no-untyped-def]
