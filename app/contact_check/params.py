@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path, Query
+from pydantic.json_schema import SkipJsonSchema
 
-from app.restrictions.details import EARLIEST, LATEST
+from app.restrictions.details import EARLIEST, INSTANT_PATTERN, LATEST
 from app.restrictions.kinds import Channel, Direction
 
 IF_NONE_MATCH_LIMIT = 1000
@@ -30,7 +31,7 @@ CustomerRef = Annotated[
     ),
 ]
 ServiceParam = Annotated[
-    str | None,
+    str | SkipJsonSchema[None],
     Query(
         description="Apply only markers that cover this service (council-wide ones always apply).",
         min_length=1,
@@ -41,10 +42,12 @@ ServiceParam = Annotated[
 ]
 ChannelParam = Annotated[Channel, Query(description="The channel of the contact.")]
 AtParam = Annotated[
-    datetime | None,
+    datetime | SkipJsonSchema[None],
     Query(
-        description="The instant asked about, ISO 8601 with offset (default: now). Markers "
-        "already ended or lifted are not considered, whatever the instant.",
+        description="The instant asked about, ISO 8601 with offset, between 1970 and 2200 "
+        "(default: now); write the offset's `+` as `%2B`, or use `Z`. Markers already ended "
+        "or lifted are not considered, whatever the instant.",
+        json_schema_extra={"format": "date-time", "pattern": INSTANT_PATTERN},
         examples=["2026-11-24T11:00:00+00:00"],
     ),
 ]
