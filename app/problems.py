@@ -143,13 +143,12 @@ def explain_pattern(pattern: str, words: str) -> str:
 
 
 def _kinds_known(request: Request) -> list[str]:
-    profile = getattr(request.app.state, "profile", None)
-    kinds = getattr(profile, "kinds", None)
-    if kinds is None:
-        from app.restrictions.kinds import MarkerKind
+    """The kinds this deployment's policy profile provides, in the documented order."""
+    from app.restrictions.kinds import MarkerKind
 
-        kinds = list(MarkerKind)
-    return [str(getattr(k, "value", k)) for k in kinds]
+    profile = getattr(request.app.state, "profile", None)
+    kinds = getattr(profile, "kinds", frozenset(MarkerKind))
+    return [kind.value for kind in MarkerKind if kind in kinds]
 
 
 def _body_tags() -> frozenset[str]:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Path, Query
-from pydantic.json_schema import SkipJsonSchema
 
 from app.restrictions.details import EARLIEST, INSTANT_PATTERN, LATEST
 from app.restrictions.kinds import Channel, Direction
@@ -31,7 +30,7 @@ CustomerRef = Annotated[
     ),
 ]
 ServiceParam = Annotated[
-    str | SkipJsonSchema[None],
+    str | None,
     Query(
         description="Apply only markers that cover this service (council-wide ones always apply).",
         min_length=1,
@@ -42,7 +41,7 @@ ServiceParam = Annotated[
 ]
 ChannelParam = Annotated[Channel, Query(description="The channel of the contact.")]
 AtParam = Annotated[
-    datetime | SkipJsonSchema[None],
+    datetime | None,
     Query(
         description="The instant asked about, ISO 8601 with offset, between 1970 and 2200 "
         "(default: now); write the offset's `+` as `%2B`, or use `Z`. Markers already ended "

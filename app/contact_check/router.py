@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic.json_schema import SkipJsonSchema
 from starlette.responses import Response
 
 from app.auth import Action, ActionContext, authorise
@@ -137,7 +136,7 @@ async def read_restrictions(
     ] = "current",
     service: ServiceParam = None,
     if_none_match: Annotated[
-        str | SkipJsonSchema[None],
+        str | None,
         Header(
             max_length=IF_NONE_MATCH_LIMIT,
             description="The ETag of an earlier answer: 304 if nothing changed since.",
