@@ -129,7 +129,7 @@ def _retry_after(response: dict[str, Any]) -> None:
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is not None:
         return app.openapi_schema
-    openapi_utils.jsonable_encoder = _encode_keeping_nulls  # type: ignore[assignment]
+    openapi_utils.jsonable_encoder = _encode_keeping_nulls  # type: ignore[attr-defined]
     document = get_openapi(
         title=app.title,
         version=app.version,
@@ -148,8 +148,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             if not any(status[0] == "4" for status in operation["responses"]):
                 # The operations that take no input still refuse a wrong method.
                 operation["responses"]["4XX"] = {
-                    "description": "The request was refused (for example, a method other "
-                    "than GET)."
+                    "description": "The request was refused (for example, a method other than GET)."
                 }
             for parameter in operation.get("parameters", []):
                 _not_nullable(parameter)

@@ -12,13 +12,14 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
     StringConstraints,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from app.problems import explain_pattern
 from app.restrictions.kinds import Channel, QuotaPeriod, Weekday
@@ -75,6 +76,16 @@ def not_null(schema: dict[str, Any]) -> None:
     if schema.get("default", ...) is None:
         del schema["default"]
 
+
+def json_integer(value: object) -> object:
+    """A JSON integer, as JSON Schema counts them (2.0 is one): never a string or a
+    boolean, which Python's int() would otherwise read."""
+    if isinstance(value, bool | str | bytes):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(json_integer)]
 
 EARLIEST = datetime(1970, 1, 2, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
@@ -171,15 +182,21 @@ class ScheduleWindow(_Details):
 
 class TelephoneScheduleDetails(_Details):
     windows: tuple[ScheduleWindow, ...] = Field(min_length=1, max_length=28)
-    max_call_minutes: Annotated[StrictInt, Field(ge=1, le=240)] | None = Field(
-        json_schema_extra=not_null,
-        default=None,
-        description="Longest call allowed, in minutes.",
-        examples=[15],
+    max_call_minutes: Annotated[int, Field(ge=1, le=240), BeforeValidator(json_integer)] | None = (
+        Field(
+            json_schema_extra=not_null,
+            default=None,
+            description="Longest call allowed, in minutes.",
+            examples=[15],
+        )
     )
 
 
 class SinglePointOfContactDetails(_Details):
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}
+    )
+
     officer_id: Identifier = Field(examples=["EMP-1042"])
     name: ShortText = Field(examples=["Alex Jones"])
     phone: Annotated[str, StringConstraints(pattern=PHONE_PATTERN)] | None = Field(
@@ -228,9 +245,7 @@ class ReadAndFileDetails(_Details):
 
 class ContactQuotaDetails(_Details):
     channel: Channel = Field(examples=["phone"])
-    limit: StrictInt = Field(
-        ge=1, le=1000, description="Contacts allowed per period.", examples=[3]
-    )
+    limit: JsonInt = Field(ge=1, le=1000, description="Contacts allowed per period.", examples=[3])
     period: QuotaPeriod = Field(
         description="day: a London calendar day; week: Monday to Sunday; month: calendar month.",
         examples=["week"],

@@ -8,11 +8,11 @@ from uuid import UUID
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     JsonValue,
     StrictBool,
-    StrictInt,
     StringConstraints,
 )
 
@@ -38,6 +38,7 @@ from app.restrictions.details import (
     TelephoneScheduleDetailsOut,
     TelephoneSuspensionDetails,
     TelephoneSuspensionDetailsOut,
+    json_integer,
     not_null,
 )
 from app.restrictions.kinds import Channel, Language, MarkerKind, MarkerStatus
@@ -195,7 +196,7 @@ class VaryMarker(_Request):
     )
     reason: Reason = Field(description="Why it was varied.")
     varied_by: StaffId
-    expected_version: Annotated[StrictInt, Field(ge=1)] | None = Field(
+    expected_version: Annotated[int, Field(ge=1), BeforeValidator(json_integer)] | None = Field(
         json_schema_extra=not_null,
         default=None,
         description="The version you are varying; if it is no longer current you get 409.",
