@@ -32,7 +32,7 @@ class Problem(BaseModel):
     type: str = Field(examples=[TYPE_BASE + "validation-error"])
     title: str = Field(examples=["Your request is not valid."])
     status: int = Field(examples=[422])
-    detail: str = Field(examples=["body.kind: Input should be 'telephone_suspension', ..."])
+    detail: str = Field(examples=["body.details.windows.0.start: a time as HH:MM, 00:00 to 24:00"])
     instance: str | None = Field(default=None, examples=["/customers/C123/markers"])
     invalid_params: list[InvalidParam] | None = Field(
         default=None, description="The failing fields, for validation errors."

@@ -159,8 +159,9 @@ class ScheduleWindow(_Details):
         examples=["10:00"],
     )
     end: ClockTime = Field(
-        description="Local closing time, HH:MM, exclusive. 24:00 is midnight at the end of the "
-        "day; an end earlier than the start runs past midnight into the next day.",
+        description="Local closing time, HH:MM, exclusive, different from `start`. 24:00 is "
+        "midnight at the end of the day; an end earlier than the start runs past midnight "
+        "into the next day.",
         examples=["12:00"],
     )
 
