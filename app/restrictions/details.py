@@ -48,6 +48,10 @@ CLOCK_PATTERN = explain_pattern(
     r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", "a time as HH:MM, 00:00 to 24:00 (e.g. 09:30)"
 )
 ClockTime = Annotated[str, StringConstraints(pattern=CLOCK_PATTERN)]
+START_PATTERN = explain_pattern(
+    r"^([01]\d|2[0-3]):[0-5]\d$", "a time as HH:MM, 00:00 to 23:59 (a window cannot start at 24:00)"
+)
+StartTime = Annotated[str, StringConstraints(pattern=START_PATTERN)]
 PHONE_PATTERN = explain_pattern(
     r"^\+?[0-9 ()-]{6,20}$",
     "a telephone number: 6 to 20 digits, spaces, brackets or dashes, optionally after a +",
@@ -153,7 +157,7 @@ class ScheduleWindow(_Details):
         examples=[["tuesday", "thursday"]],
         json_schema_extra={"uniqueItems": True},
     )
-    start: ClockTime = Field(
+    start: StartTime = Field(
         description="Local (Europe/London) opening time, HH:MM from 00:00 to 23:59; it must "
         "differ from `end`.",
         examples=["10:00"],

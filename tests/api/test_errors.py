@@ -36,9 +36,9 @@ async def test_one_wrong_day_gives_one_entry_named_as_sent(service: Service) -> 
 
 
 async def test_a_bad_time_is_explained_in_words(service: Service) -> None:
-    problem = await _problem(service, _schedule(start="25:00"))
+    problem = await _problem(service, _schedule(end="25:00"))
     [param] = problem["invalid_params"]
-    assert param["name"] == "body.details.windows.0.start"
+    assert param["name"] == "body.details.windows.0.end"
     assert "HH:MM" in param["reason"] and "00:00 to 24:00" in param["reason"]
     assert "^" not in param["reason"] and "\\d" not in param["reason"]
 
