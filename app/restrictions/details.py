@@ -25,12 +25,17 @@ from app.problems import explain_pattern
 from app.restrictions.kinds import Channel, QuotaPeriod, Weekday
 
 # PostgreSQL text cannot hold NUL, and control characters have no place in a name.
-TEXT_PATTERN = explain_pattern(r"^[^\x00]*$", "must not contain NUL characters")
+# Text is stripped of whitespace as Python counts it (which has \x85 and \x1c-\x1f, and
+# JSON Schema's \s does not) before its length is judged, so at least one other character.
+TEXT_PATTERN = explain_pattern(
+    r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$", "some text, not blank, with no NUL characters"
+)
 LINE_PATTERN = explain_pattern(
-    r"^[^\x00-\x1f\x7f]*$", "one line of text: no line breaks or control characters"
+    r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f\x85][^\x00-\x1f\x7f]*$",
+    "one line of text, not blank: no line breaks or control characters",
 )
 TOKEN_PATTERN = explain_pattern(
-    r"^[^\s\x00-\x1f\x7f]+$", "no spaces, line breaks or control characters"
+    r"^[^\s\x00-\x1f\x7f\x85]+$", "no spaces, line breaks or control characters"
 )
 ShortText = Annotated[
     str,
