@@ -43,3 +43,15 @@ stop: install
 	$(PYTHON) -m app.cli stop-embedded $(DATA_DIR)
 
 include $(wildcard mk/*.mk)
+
+# The spec's own checks (package.json pins the tools): Redocly's recommended rules
+# (redocly.yaml), then the generated-client test in tests/clients uses the same install.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+lint-spec: node_modules/.installed
+	node_modules/.bin/redocly lint openapi/openapi.json --config redocly.yaml
+
+test: lint-spec
+.PHONY: lint-spec

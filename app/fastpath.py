@@ -2,8 +2,8 @@
 ordinary valid form, straight from the snapshot, with the same functions the routes use.
 
 It answers only when it is sure to give the routes' exact answer: a GET of
-/customers/{ref}/restrictions or /customers/{ref}/contact-check whose parameters it
-parses exactly as the routes do, while the snapshot is current. Anything else — bad
+/customers/{ref}/restrictions, /customers/{ref}/contact-check or .../contact-check/flat
+whose parameters it parses exactly as the routes do, while the snapshot is current. Anything else — bad
 input, unknown or repeated parameters, include=all, a stale snapshot, every other path —
 goes to the FastAPI app unchanged."""
 
@@ -30,9 +30,11 @@ from app.restrictions.kinds import Channel, Direction
 
 RESTRICTIONS_ROUTE = "/customers/{customer_ref}/restrictions"
 CHECK_ROUTE = "/customers/{customer_ref}/contact-check"
+FLAT_CHECK_ROUTE = "/customers/{customer_ref}/contact-check/flat"
 _PREFIX = "/customers/"
 _RESTRICTIONS = "/restrictions"
 _CHECK = "/contact-check"
+_FLAT_CHECK = "/contact-check/flat"
 _CHANNELS = {c.value: c for c in Channel}
 _DIRECTIONS = {d.value: d for d in Direction}
 
@@ -108,9 +110,16 @@ class FastReads:
             return answer
         if path.endswith(_CHECK):
             ref = path[len(_PREFIX) : -len(_CHECK)]
-            answer = self._check(scope, snapshot, ref, now)
+            answer = self._check(scope, snapshot, ref, now, _CHECK_PARAMS, None)
             if answer is not None:
                 scope["route_template"] = CHECK_ROUTE
+                self._metrics.count_outcome(answer.outcome, scope["check_channel"])
+            return answer
+        if path.endswith(_FLAT_CHECK):
+            ref = path[len(_PREFIX) : -len(_FLAT_CHECK)]
+            answer = self._check(scope, snapshot, ref, now, _FLAT_CHECK_PARAMS, "flat")
+            if answer is not None:
+                scope["route_template"] = FLAT_CHECK_ROUTE
                 self._metrics.count_outcome(answer.outcome, scope["check_channel"])
             return answer
         return None
@@ -137,15 +146,23 @@ class FastReads:
         return restrictions_answer(snapshot.view(ref), now, freshness, service, None, if_none_match)
 
     @staticmethod
-    def _check(scope: Scope, snapshot: Any, ref: str, now: datetime) -> Answer | None:
+    def _check(
+        scope: Scope,
+        snapshot: Any,
+        ref: str,
+        now: datetime,
+        allowed: frozenset[str],
+        form: str | None,
+    ) -> Answer | None:
+        """`form` is the path's own form (flat), or None where `format` chooses it."""
         if "/" in ref or not valid_customer_ref(ref):
             return None
-        params = _query(scope["query_string"], _CHECK_PARAMS)
+        params = _query(scope["query_string"], allowed)
         if params is None:
             return None
         channel = _CHANNELS.get(params.get("channel", ""))
         direction = _DIRECTIONS.get(params.get("direction", "inbound"))
-        fmt = params.get("format", "json")
+        fmt = form or params.get("format", "json")
         if channel is None or direction is None or fmt not in ("json", "flat"):
             return None
         service = params.get("service")
@@ -181,6 +198,7 @@ def _current(confirmed_at: datetime) -> Freshness:
 
 _RESTRICTION_PARAMS = frozenset({"include", "service"})
 _CHECK_PARAMS = frozenset({"channel", "at", "direction", "service", "format"})
+_FLAT_CHECK_PARAMS = frozenset({"channel", "at", "direction", "service"})
 
 
 async def _send(send: Send, answer: Answer, request_id: bytes) -> None:

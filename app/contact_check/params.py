@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from app.restrictions.details import EARLIEST, LATEST
+from app.restrictions.details import EARLIEST, INSTANT_PATTERN, LATEST
 from app.restrictions.kinds import Channel, Direction
 from app.restrictions.mapping import iso
 
@@ -49,10 +49,12 @@ ChannelParam = Annotated[Channel, Query(description="The channel of the contact.
 AtParam = Annotated[
     datetime | None,
     Query(
-        description="The instant asked about, ISO 8601 with offset (default: now); at most "
-        "31 days in the past (older: 422 naming the earliest allowed). A past `at` is "
-        "judged against the markers in force or scheduled now: markers already ended or "
-        "lifted are not considered, whatever the instant.",
+        description="The instant asked about, ISO 8601 with offset (default: now); write the "
+        "offset's `+` as `%2B`, or use `Z`. At most 31 days in the past (older: 422 naming "
+        "the earliest allowed) and before 2200. A past `at` is judged against the markers in "
+        "force or scheduled now: markers already ended or lifted are not considered, "
+        "whatever the instant.",
+        json_schema_extra={"format": "date-time", "pattern": INSTANT_PATTERN},
         examples=["2026-11-24T11:00:00+00:00"],
     ),
 ]

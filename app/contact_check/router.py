@@ -37,7 +37,7 @@ from app.contact_check.schemas import (
     ContactCheckOut,
 )
 from app.problems import invalid, problem_responses
-from app.restrictions.kinds import Direction
+from app.restrictions.kinds import Channel, Direction
 from app.restrictions.schemas import EXAMPLE_MARKER, RestrictionsOut
 from app.snapshot.reads import ReadModel
 
@@ -135,7 +135,13 @@ async def read_restrictions(
         Query(description="current: markers in force now; all: every marker with history."),
     ] = "current",
     service: ServiceParam = None,
-    if_none_match: Annotated[str | None, Header(max_length=IF_NONE_MATCH_LIMIT)] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(
+            max_length=IF_NONE_MATCH_LIMIT,
+            description="The ETag of an earlier answer: 304 if nothing changed since.",
+        ),
+    ] = None,
     _: ActionContext = Depends(authorise(Action.READ_RESTRICTIONS)),
 ) -> Response:
     model = reads(request)
@@ -145,64 +151,58 @@ async def read_restrictions(
     return to_response(restrictions_answer(view, now, freshness, service, history, if_none_match))
 
 
+_CHECK_DESCRIPTION = (
+    "The telephony and CRM check before a contact. `outcome` is `allow`, `deny`, "
+    "`route_to_contact` (allowed, via the named officer in `route_to`) or `read_and_file` "
+    "(read for new issues, filed without acknowledgement). When several markers apply the "
+    "most restrictive wins and every one is listed in `reasons`. `next_allowed_at` is the "
+    "first instant at or after `at` when the channel opens again. `at` may be up to 31 days "
+    "in the past (older: 422 naming the earliest allowed) and before 2200; in a query string "
+    "write its offset's `+` as `%2B`, or use `Z`. A past `at` asks what the markers in force "
+    "or scheduled now say about that instant, and what the quotas counted then; markers "
+    "already ended or lifted are not considered."
+)
+
+_CHECK_EXAMPLE: dict[str, Any] = {
+    "customer_ref": "DEMO-SCHEDULE",
+    "channel": "phone",
+    "direction": "inbound",
+    "service": None,
+    "at": "2026-11-24T12:00:00+00:00",
+    "allowed": False,
+    "outcome": "deny",
+    "reasons": [
+        {
+            "marker_id": "8f0b4c1e-3f1c-4c55-9d59-0d6d3f1d2a11",
+            "kind": "telephone_schedule",
+            "message": "Outside the agreed call times. Telephone calls "
+            "are taken only on Tuesday and Thursday 10:00 to 12:00.",
+        }
+    ],
+    "next_allowed_at": "2026-11-26T10:00:00+00:00",
+    "allowed_channels": ["email", "letter", "in_person", "online", "social_media"],
+    "route_to": None,
+    "preferred_language": "cy",
+    "as_of": "2026-11-24T12:00:01+00:00",
+    "stale": False,
+}
+
+
 @router.get(
     "/customers/{customer_ref}/contact-check",
     summary="May this contact happen now, on this channel?",
-    description=(
-        "The telephony and CRM check before a contact. `outcome` is `allow`, `deny`, "
-        "`route_to_contact` (allowed, via the named officer in `route_to`) or `read_and_file` "
-        "(read for new issues, filed without acknowledgement). When several markers apply the "
-        "most restrictive wins and every one is listed in `reasons`. `next_allowed_at` is the "
-        "first instant at or after `at` when the channel opens again. "
-        "`at` may be up to 31 days in the past (older: 422 naming the earliest allowed): a "
-        "past `at` asks what the markers in force or scheduled now say about that instant, "
-        "and what the quotas counted then; markers already ended or lifted are not considered. "
-        "`format=flat` gives the "
-        "same answer as a flat object of strings for contact-centre flows (Amazon Connect "
-        "STRING_MAP, Genesys data actions): routing fields are codes, times come as ISO 8601 "
-        "and epoch seconds."
-    ),
+    description=_CHECK_DESCRIPTION
+    + " The same answer as a flat map of strings is at `/contact-check/flat`; "
+    "`format=flat` on this path is kept as an alias of it for existing contact-centre "
+    "flows (and `format=json` for this form).",
     response_model=None,
     responses={
         200: {
-            "description": "The answer, as JSON or (format=flat) as a flat map of strings.",
+            "description": "The answer.",
             "content": {
                 "application/json": {
-                    "schema": {
-                        "anyOf": [
-                            {"$ref": "#/components/schemas/ContactCheckOut"},
-                            {"$ref": "#/components/schemas/ContactCheckFlat"},
-                        ]
-                    },
-                    "example": {
-                        "customer_ref": "DEMO-SCHEDULE",
-                        "channel": "phone",
-                        "direction": "inbound",
-                        "service": None,
-                        "at": "2026-11-24T12:00:00+00:00",
-                        "allowed": False,
-                        "outcome": "deny",
-                        "reasons": [
-                            {
-                                "marker_id": "8f0b4c1e-3f1c-4c55-9d59-0d6d3f1d2a11",
-                                "kind": "telephone_schedule",
-                                "message": "Outside the agreed call times. Telephone calls "
-                                "are taken only on Tuesday and Thursday 10:00 to 12:00.",
-                            }
-                        ],
-                        "next_allowed_at": "2026-11-26T10:00:00+00:00",
-                        "allowed_channels": [
-                            "email",
-                            "letter",
-                            "in_person",
-                            "online",
-                            "social_media",
-                        ],
-                        "route_to": None,
-                        "preferred_language": "cy",
-                        "as_of": "2026-11-24T12:00:01+00:00",
-                        "stale": False,
-                    },
+                    "schema": {"$ref": "#/components/schemas/ContactCheckOut"},
+                    "example": _CHECK_EXAMPLE,
                 }
             },
         },
@@ -217,17 +217,58 @@ async def contact_check(
     at: AtParam = None,
     direction: DirectionParam = Direction.INBOUND,
     service: ServiceParam = None,
-    format: Annotated[
-        Literal["json", "flat"], Query(description="json (default) or flat.")
-    ] = "json",
+    # The alias is described in words, not declared: a declared choice of two shapes would
+    # make every generated client's answer a union it cannot narrow.
+    format: Annotated[Literal["json", "flat"], Query(include_in_schema=False)] = "json",
     _: ActionContext = Depends(authorise(Action.CHECK_CONTACT)),
+) -> Response:
+    return await _check(request, customer_ref, channel, at, direction, service, format == "flat")
+
+
+@router.get(
+    "/customers/{customer_ref}/contact-check/flat",
+    summary="May this contact happen now? (flat map of strings)",
+    description=_CHECK_DESCRIPTION
+    + " This form gives the answer as one flat object of strings for contact-centre flows "
+    "(Amazon Connect STRING_MAP, Genesys data actions): routing fields are codes, times "
+    "come as ISO 8601 and epoch seconds, and absent values are empty strings.",
+    response_model=None,
+    responses={
+        200: {
+            "description": "The answer as a flat map of strings.",
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/ContactCheckFlat"}}
+            },
+        },
+        **problem_responses(422, 503),
+    },
+    dependencies=[Depends(only_params("channel", "at", "direction", "service"))],
+)
+async def contact_check_flat(
+    customer_ref: CustomerRef,
+    request: Request,
+    channel: ChannelParam,
+    at: AtParam = None,
+    direction: DirectionParam = Direction.INBOUND,
+    service: ServiceParam = None,
+    _: ActionContext = Depends(authorise(Action.CHECK_CONTACT)),
+) -> Response:
+    return await _check(request, customer_ref, channel, at, direction, service, True)
+
+
+async def _check(
+    request: Request,
+    customer_ref: str,
+    channel: Channel,
+    at: datetime | None,
+    direction: Direction,
+    service: str | None,
+    flat: bool,
 ) -> Response:
     now = clock(request)()
     when = checked_at(at, now)
     view, freshness = await reads(request).view(customer_ref, now)
-    answer = contact_check_answer(
-        view, channel, when, freshness, direction, service, format == "flat"
-    )
+    answer = contact_check_answer(view, channel, when, freshness, direction, service, flat)
     request.app.state.metrics.count_outcome(answer.outcome, channel.value)
     return to_response(answer)
 
@@ -239,18 +280,23 @@ async def contact_check(
         f"Up to {MAX_BATCH} customers per request, for one channel, direction and time; the "
         "results come back in the order asked. For a larger run, split the list into pages of "
         f"at most {MAX_BATCH} and send them one after another (or two at a time), with the "
-        "same `at` so every page is judged at the same instant. More than the limit: 422."
+        "same `at` so every page is judged at the same instant. More than the limit: 422. "
+        "For a letter run say `direction: outbound`: the council is contacting them."
     ),
     response_model=None,
     responses={
         200: {"model": BatchCheckOut, "description": "One result per customer, in order."},
-        **problem_responses(400, 413, 422, 503),
+        **problem_responses(400, 413, 415, 422, 503),
     },
     openapi_extra={
         "requestBody": {
             "content": {
                 "application/json": {
-                    "example": {"channel": "letter", "customer_refs": ["C0000001", "DEMO-SCHEDULE"]}
+                    "example": {
+                        "channel": "letter",
+                        "direction": "outbound",
+                        "customer_refs": ["C0000001", "DEMO-SCHEDULE"],
+                    }
                 }
             }
         }

@@ -5,19 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.contact_check.params import CUSTOMER_REF_PATTERN, SERVICE_PATTERN
-from app.restrictions.details import Instant
+from app.problems import explain_pattern
+from app.restrictions.details import INSTANT_RULE, Instant, not_null
 from app.restrictions.kinds import Channel, Direction, Language, MarkerKind, Outcome
 from app.restrictions.schemas import Officer
 
 MAX_BATCH = 10_000
 
+explain_pattern(CUSTOMER_REF_PATTERN, "1 to 64 characters, no control characters")
+explain_pattern(SERVICE_PATTERN, "1 to 100 characters, no control characters")
+
 
 class ReasonOut(BaseModel):
-    marker_id: str
+    marker_id: UUID
     kind: MarkerKind
     message: str = Field(description="What the handler should know, in plain English.")
 
@@ -45,10 +50,47 @@ class ContactCheckOut(BaseModel):
 
 
 class ContactCheckFlat(BaseModel):
-    """`format=flat`: the same answer as one flat object of strings. Also present:
-    reason_N_kind, reason_N_marker_id and reason_N_message for N = 1..reason_count."""
+    """The flat contact check: the same answer as one flat object of strings (absent
+    values are empty strings). Also present: reason_N_kind, reason_N_marker_id and
+    reason_N_message for N = 1..reason_count."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_ref": "DEMO-SCHEDULE",
+                    "channel": "phone",
+                    "direction": "inbound",
+                    "service": "",
+                    "at": "2026-11-24T12:00:00+00:00",
+                    "at_epoch": "1795521600",
+                    "allowed": "false",
+                    "outcome": "deny",
+                    "next_allowed_at": "2026-11-26T10:00:00+00:00",
+                    "next_allowed_at_epoch": "1795687200",
+                    "allowed_channels": "email-letter-in_person-online-social_media",
+                    "route_to_officer_id": "",
+                    "route_to_name": "",
+                    "route_to_phone": "",
+                    "route_to_email": "",
+                    "preferred_language": "cy",
+                    "reason_count": "1",
+                    "message": "Outside the agreed call times. Telephone calls are taken only "
+                    "on Tuesday and Thursday 10:00 to 12:00.",
+                    "reason_1_kind": "telephone_schedule",
+                    "reason_1_marker_id": "8f0b4c1e-3f1c-4c55-9d59-0d6d3f1d2a11",
+                    "reason_1_message": "Outside the agreed call times. Telephone calls are "
+                    "taken only on Tuesday and Thursday 10:00 to 12:00.",
+                    "as_of": "2026-11-24T12:00:01+00:00",
+                    "as_of_epoch": "1795521601",
+                    "stale": "false",
+                }
+            ]
+        },
+    )
+    # Typed, so that the extra reason_N_* keys are declared as strings too.
+    __pydantic_extra__: dict[str, str] = Field(init=False)
 
     customer_ref: str
     channel: str
@@ -92,10 +134,19 @@ class BatchCheckIn(BaseModel):
     )
 
     channel: Channel
-    at: Instant | None = Field(default=None, description="Default: now.")
+    at: Instant | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description=f"The instant asked about ({INSTANT_RULE}). Default: now.",
+    )
     direction: Direction = Direction.INBOUND
     service: Annotated[str, Field(min_length=1, max_length=100, pattern=SERVICE_PATTERN)] | None = (
-        None
+        Field(
+            json_schema_extra=not_null,
+            default=None,
+            description="Apply only markers that cover this service (council-wide ones always "
+            "apply). Default: every marker.",
+        )
     )
     customer_refs: list[
         Annotated[str, Field(min_length=1, max_length=64, pattern=CUSTOMER_REF_PATTERN)]

@@ -6,21 +6,40 @@ from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, StrictBool, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    StrictBool,
+    StringConstraints,
+)
 
 from app.restrictions.details import (
+    INSTANT_RULE,
     LINE_PATTERN,
     BehaviourContractDetails,
+    BehaviourContractDetailsOut,
     ChannelLimitDetails,
+    ChannelLimitDetailsOut,
     ContactQuotaDetails,
+    ContactQuotaDetailsOut,
     Identifier,
     Instant,
     LongText,
     ReadAndFileDetails,
+    ReadAndFileDetailsOut,
     SinglePointOfContactDetails,
+    SinglePointOfContactDetailsOut,
     SocialMediaBlockDetails,
+    SocialMediaBlockDetailsOut,
     TelephoneScheduleDetails,
+    TelephoneScheduleDetailsOut,
     TelephoneSuspensionDetails,
+    TelephoneSuspensionDetailsOut,
+    json_integer,
+    not_null,
 )
 from app.restrictions.kinds import Channel, Language, MarkerKind, MarkerStatus
 from app.restrictions.mapping import LondonInstant
@@ -32,29 +51,39 @@ Service = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=LINE_PATTERN),
 ]
 
+Services = Annotated[list[Service], Field(max_length=20)]
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class _ImposeCommon(_Request):
-    services: list[Service] | None = Field(
+    services: Services | None = Field(
+        json_schema_extra=not_null,
         default=None,
-        max_length=20,
-        description="Services the marker covers; omit (null) for the whole council.",
+        description="Services the marker covers; omit for the whole council.",
         examples=[["Housing"]],
     )
     starts_at: Instant | None = Field(
-        default=None, description="When it takes effect (ISO 8601 with offset). Default: now."
+        json_schema_extra=not_null,
+        default=None,
+        description=f"When it takes effect ({INSTANT_RULE}). Default: now.",
     )
     ends_at: Instant | None = Field(
-        default=None, description="When it ends (exclusive). Null: until lifted."
+        json_schema_extra=not_null,
+        default=None,
+        description=f"When it ends, exclusive ({INSTANT_RULE}). It must be after `starts_at` "
+        "and still to come. Omit: until lifted (a Flintshire telephone suspension: 24 hours "
+        "after it starts; under Wrexham a telephone suspension must give it).",
     )
     review_due: date | None = Field(
+        json_schema_extra=not_null,
         default=None,
-        description="For formal restrictions (every kind but telephone_suspension): no more "
-        "than six calendar months after the decision. Default: the latest the policy allows, "
-        "six calendar months after the decision's London date (clamped to the month's end).",
+        description="When the decision is reviewed (formal restrictions: every kind but "
+        "telephone_suspension): not before the decision and no more than the profile's "
+        "maximum, six calendar months, after it. Optional: when omitted the server sets "
+        "that maximum.",
     )
     reason: Reason = Field(description="Why it was imposed (kept on record).")
     created_by: StaffId = Field(description="Staff identifier of the decision maker.")
@@ -142,21 +171,40 @@ class VaryMarker(_Request):
     )
 
     details: dict[str, object] | None = Field(
-        default=None, description="New details for the marker's kind (replaces them whole)."
+        json_schema_extra=not_null,
+        default=None,
+        description="New details for the marker's kind, in the same shape as when imposing "
+        "that kind (replaces them whole).",
     )
-    services: list[Service] | None = Field(default=None, max_length=20)
-    whole_council: bool = Field(
+    services: Services | None = Field(
+        json_schema_extra=not_null, default=None, description="New services; omit to keep them."
+    )
+    whole_council: StrictBool = Field(
         default=False, description="Set true to widen the scope to the whole council."
     )
-    starts_at: Instant | None = None
-    ends_at: Instant | None = None
-    clear_end: bool = Field(default=False, description="Set true to make it open-ended.")
-    review_due: date | None = None
+    starts_at: Instant | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description=f"New start ({INSTANT_RULE}); omit to keep it.",
+    )
+    ends_at: Instant | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description=f"New end ({INSTANT_RULE}): after the start and still to come; omit to "
+        "keep it.",
+    )
+    clear_end: StrictBool = Field(default=False, description="Set true to make it open-ended.")
+    review_due: date | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description="New review date: not before today and no more than six calendar months "
+        "after it; omit to keep it.",
+    )
     reason: Reason = Field(description="Why it was varied.")
     varied_by: StaffId
-    expected_version: int | None = Field(
+    expected_version: Annotated[int, Field(ge=1), BeforeValidator(json_integer)] | None = Field(
+        json_schema_extra=not_null,
         default=None,
-        ge=1,
         description="The version you are varying; if it is no longer current you get 409.",
     )
 
@@ -199,18 +247,29 @@ EXAMPLE_MARKER: dict[str, JsonValue] = {
 }
 
 
-class MarkerOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_MARKER]})
+EXAMPLE_MARKER_WITH_HISTORY: dict[str, JsonValue] = {
+    **EXAMPLE_MARKER,
+    "history": [
+        {
+            "version": 1,
+            "action": "imposed",
+            "recorded_at": "2026-11-02T09:00:00+00:00",
+            "recorded_by": "CCSM-01",
+            "note": "Repeated abusive calls.",
+            "state": {"version": 1, "kind": "telephone_schedule"},
+        }
+    ],
+}
 
+
+class _MarkerOutCommon(BaseModel):
     id: UUID
     customer_ref: str
-    kind: MarkerKind
     status: MarkerStatus
     summary: str = Field(description="Plain English a call handler can read aloud.")
-    details: dict[str, object]
     services: list[str] | None = Field(description="Null: the whole council.")
     starts_at: LondonInstant
-    ends_at: LondonInstant | None
+    ends_at: LondonInstant | None = Field(description="Null: until lifted.")
     review_due: date | None
     reason: str
     created_by: str
@@ -230,28 +289,100 @@ class MarkerVersionOut(BaseModel):
     state: dict[str, object] = Field(description="The marker as it stood at this version.")
 
 
-class MarkerWithHistory(MarkerOut):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **EXAMPLE_MARKER,
-                    "history": [
-                        {
-                            "version": 1,
-                            "action": "imposed",
-                            "recorded_at": "2026-11-02T09:00:00+00:00",
-                            "recorded_by": "CCSM-01",
-                            "note": "Repeated abusive calls.",
-                            "state": {"version": 1, "kind": "telephone_schedule"},
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+class TelephoneSuspensionMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.TELEPHONE_SUSPENSION]
+    details: TelephoneSuspensionDetailsOut
 
+
+class TelephoneSuspensionMarkerWithHistory(TelephoneSuspensionMarker):
     history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class ChannelLimitMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.CHANNEL_LIMIT]
+    details: ChannelLimitDetailsOut
+
+
+class ChannelLimitMarkerWithHistory(ChannelLimitMarker):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class TelephoneScheduleMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.TELEPHONE_SCHEDULE]
+    details: TelephoneScheduleDetailsOut
+
+
+class TelephoneScheduleMarkerWithHistory(TelephoneScheduleMarker):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class SinglePointOfContactMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.SINGLE_POINT_OF_CONTACT]
+    details: SinglePointOfContactDetailsOut
+
+
+class SinglePointOfContactMarkerWithHistory(SinglePointOfContactMarker):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class BehaviourContractMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.BEHAVIOUR_CONTRACT]
+    details: BehaviourContractDetailsOut
+
+
+class BehaviourContractMarkerWithHistory(BehaviourContractMarker):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class ReadAndFileMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.READ_AND_FILE]
+    details: ReadAndFileDetailsOut
+
+
+class ReadAndFileMarkerWithHistory(ReadAndFileMarker):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class ContactQuotaMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.CONTACT_QUOTA]
+    details: ContactQuotaDetailsOut
+
+
+class ContactQuotaMarkerWithHistory(ContactQuotaMarker):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+class SocialMediaBlockMarker(_MarkerOutCommon):
+    kind: Literal[MarkerKind.SOCIAL_MEDIA_BLOCK]
+    details: SocialMediaBlockDetailsOut
+
+
+class SocialMediaBlockMarkerWithHistory(SocialMediaBlockMarker):
+    history: list[MarkerVersionOut] = Field(description="Every version, oldest first.")
+
+
+MarkerOut = Annotated[
+    TelephoneSuspensionMarker
+    | ChannelLimitMarker
+    | TelephoneScheduleMarker
+    | SinglePointOfContactMarker
+    | BehaviourContractMarker
+    | ReadAndFileMarker
+    | ContactQuotaMarker
+    | SocialMediaBlockMarker,
+    Field(discriminator="kind", json_schema_extra={"examples": [EXAMPLE_MARKER]}),
+]
+MarkerWithHistory = Annotated[
+    TelephoneSuspensionMarkerWithHistory
+    | ChannelLimitMarkerWithHistory
+    | TelephoneScheduleMarkerWithHistory
+    | SinglePointOfContactMarkerWithHistory
+    | BehaviourContractMarkerWithHistory
+    | ReadAndFileMarkerWithHistory
+    | ContactQuotaMarkerWithHistory
+    | SocialMediaBlockMarkerWithHistory,
+    Field(discriminator="kind", json_schema_extra={"examples": [EXAMPLE_MARKER_WITH_HISTORY]}),
+]
 
 
 class Officer(BaseModel):
@@ -312,7 +443,11 @@ class RecordContact(_Request):
     )
 
     channel: Channel
-    occurred_at: Instant | None = Field(default=None, description="Default: now.")
+    occurred_at: Instant | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description=f"When the contact happened ({INSTANT_RULE}); not in the future. Default: now.",
+    )
     recorded_by: StaffId
 
 

@@ -83,7 +83,7 @@ def _url(ref: str, read: str, query: list[tuple[str, str]]) -> str:
 )
 @given(
     ref=st.sampled_from(REFS),
-    read=st.sampled_from(["restrictions", "contact-check"]),
+    read=st.sampled_from(["restrictions", "contact-check", "contact-check/flat"]),
     query=params,
     conditional=st.sampled_from([None, "*", 'W/"nope"', "match", "*," + "x" * 1000]),
 )
@@ -136,6 +136,9 @@ async def test_the_fast_layer_really_answers_plain_reads(seeded: Service) -> Non
             assert (await client.get("/customers/C1/restrictions")).status_code == 200
             assert (
                 await client.get("/customers/C1/contact-check?channel=phone&format=flat")
+            ).status_code == 200
+            assert (
+                await client.get("/customers/C1/contact-check/flat?channel=phone")
             ).status_code == 200
             assert calls == 0
             assert (await client.get("/customers/C1/restrictions?include=all")).status_code == 200

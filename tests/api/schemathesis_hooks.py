@@ -1,0 +1,43 @@
+"""Schemathesis hooks (SCHEMATHESIS_HOOKS) for tests/api/test_schemathesis.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import schemathesis
+
+# Rules JSON Schema cannot state (an end still to come, a contact not in the future, a
+# review date within six months of today) are written in the operations' descriptions and
+# answered as policy-violation. Every other refusal of a request the spec allows means the
+# spec and the server disagree.
+_DESCRIBED = "urn:contact-restrictions:problem:policy-violation"
+# Validation rules across fields, stated in the schema's descriptions: a window's start and
+# end differ; a variation's details suit the kind of the marker varied (not in the body).
+_CROSS_FIELD = ("a window needs different start and end times",)
+
+
+def _described(response: Any, path: str) -> bool:
+    problem = response.json()
+    if problem.get("type") == _DESCRIBED:
+        return True
+    params = problem.get("invalid_params") or []
+    return bool(params) and all(
+        p["reason"] in _CROSS_FIELD
+        or (path.endswith("/variations") and p["name"].startswith("body.details"))
+        for p in params
+    )
+
+
+@schemathesis.check
+def schema_valid_requests_are_not_refused(ctx: Any, response: Any, case: Any) -> bool | None:
+    meta = getattr(case, "meta", None)
+    generation = getattr(meta, "generation", None)
+    if generation is None or not generation.mode.is_positive:
+        return None
+    if response.status_code in (400, 415) or (
+        response.status_code == 422 and not _described(response, case.path)
+    ):
+        raise AssertionError(
+            f"A request the spec allows was refused: {response.status_code} {response.text[:500]}"
+        )
+    return None
