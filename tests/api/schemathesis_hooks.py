@@ -6,14 +6,26 @@ from typing import Any
 
 import schemathesis
 
-# Rules JSON Schema cannot state (an end still to come, a contact not in the future, a
-# review date within six months of today) are written in the operations' descriptions and
-# answered as policy-violation. Every other refusal of a request the spec allows means the
+# Rules JSON Schema cannot state (an end still to come, a review date within six months of
+# today) are written in the operations' descriptions and answered as policy-violation. Every other refusal of a request the spec allows means the
 # spec and the server disagree.
 _DESCRIBED = "urn:contact-restrictions:problem:policy-violation"
 # Validation rules across fields, stated in the schema's descriptions: a window's start and
 # end differ; a variation's details suit the kind of the marker varied (not in the body).
 _CROSS_FIELD = ("a window needs different start and end times",)
+# Validation rules relative to the moment of the request, stated in the descriptions: `at`
+# at most 31 days back; a contact not recorded before it happens. (field, reason's start)
+_RELATIVE_TO_NOW = (
+    ("query.at", "at most 31 days back"),
+    ("body.occurred_at", "is in the future"),
+)
+
+
+def _relative_to_now(param: dict[str, str]) -> bool:
+    return any(
+        param["name"] == name and param["reason"].startswith(reason)
+        for name, reason in _RELATIVE_TO_NOW
+    )
 
 
 def _described(response: Any, path: str) -> bool:
@@ -23,6 +35,7 @@ def _described(response: Any, path: str) -> bool:
     params = problem.get("invalid_params") or []
     return bool(params) and all(
         p["reason"] in _CROSS_FIELD
+        or _relative_to_now(p)
         or (path.endswith("/variations") and p["name"].startswith("body.details"))
         for p in params
     )
