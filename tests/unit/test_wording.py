@@ -11,11 +11,19 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.contact_check import periods
-from app.contact_check.rules import ContactLog, check_contact, denies
+from app.contact_check.rules import (
+    ContactLog,
+    Reason,
+    ReasonCode,
+    ReasonParams,
+    check_contact,
+    denies,
+)
 from app.restrictions.details import (
     BehaviourContractDetails,
     ChannelLimitDetails,
@@ -33,11 +41,12 @@ from app.restrictions.kinds import (
     ALL_CHANNELS,
     Channel,
     Direction,
+    Language,
     MarkerKind,
     QuotaPeriod,
     Weekday,
 )
-from app.restrictions.wording import summary
+from app.wording.catalogue import CATALOGUES, render_reason, render_summary
 from tests.unit.oracles import FALL_BACK, SPRING_FORWARD
 
 LONDON = ZoneInfo("Europe/London")
@@ -52,11 +61,11 @@ def rendered_reasons(
     contacts: ContactLog,
 ) -> list[tuple[str, MarkerKind, str]]:
     result = check_contact(markers, channel, at, direction, service, contacts)
-    return [(r.marker_id, r.kind, r.message) for r in result.reasons]
+    return [(r.marker_id, r.kind, render_reason(r, Language.EN)) for r in result.reasons]
 
 
 def rendered_summary(marker: Marker) -> str:
-    return summary(marker)
+    return render_summary(marker, Language.EN)
 
 
 class _Oracle:
@@ -408,3 +417,196 @@ def test_reasons_read_exactly_as_before_reasons_became_codes(
 @given(instants.flatmap(markers_at))
 def test_summaries_read_exactly_as_before(marker: Marker) -> None:
     assert rendered_summary(marker) == _Oracle.summary(marker)
+
+
+# --- the catalogue ---------------------------------------------------------------------
+
+
+def test_every_reason_code_has_words_in_every_language_of_the_catalogue() -> None:
+    assert Language.EN in CATALOGUES
+    for language, wording in CATALOGUES.items():
+        assert set(wording.REASONS) == set(ReasonCode), language
+
+
+TUESDAY_2PM = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)  # GMT: London reads 14:00 too
+OFFICER = SinglePointOfContactDetails(
+    officer_id="EMP-1042",
+    name="Alex Jones",
+    phone="01352 702000",
+    email="alex.jones@example.gov.uk",
+)
+TUE_THU_MORNINGS = TelephoneScheduleDetails(
+    windows=(ScheduleWindow(days=(Weekday.TUESDAY, Weekday.THURSDAY), start="10:00", end="12:00"),),
+    max_call_minutes=15,
+)
+
+
+def _marker(kind: MarkerKind, details: MarkerDetails, ends_at: datetime | None = None) -> Marker:
+    return Marker(
+        id="M-1",
+        customer_ref="CUST-1",
+        kind=kind,
+        details=details,
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+        ends_at=ends_at,
+        review_due=None if kind is MarkerKind.TELEPHONE_SUSPENSION else date(2027, 1, 1),
+        services=None,
+        reason="Test reason.",
+        created_by="CCSM-01",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        version=1,
+    )
+
+
+_EARLIER_TODAY = {Channel.PHONE: [TUESDAY_2PM - timedelta(hours=3)]}
+# One question per code: the marker, what is asked, and what the handler reads.
+EXAMPLES: Mapping[ReasonCode, tuple[Marker, Channel, Direction, ContactLog, str]] = {
+    ReasonCode.TELEPHONE_SUSPENDED: (
+        # Ends in British Summer Time: said as the London clock reads it.
+        _marker(
+            MarkerKind.TELEPHONE_SUSPENSION,
+            TelephoneSuspensionDetails(),
+            datetime(2027, 4, 1, 8, 0, tzinfo=UTC),
+        ),
+        Channel.PHONE,
+        Direction.INBOUND,
+        {},
+        "Telephone contact is suspended until 09:00 on Thursday 1 April 2027.",
+    ),
+    ReasonCode.CHANNEL_OUTSIDE_LIMIT: (
+        _marker(
+            MarkerKind.CHANNEL_LIMIT, ChannelLimitDetails(channels=(Channel.EMAIL, Channel.LETTER))
+        ),
+        Channel.IN_PERSON,
+        Direction.OUTBOUND,
+        {},
+        "Contact is limited to email and letter; in person is not one of them.",
+    ),
+    ReasonCode.OUTSIDE_CALL_TIMES: (
+        _marker(MarkerKind.TELEPHONE_SCHEDULE, TUE_THU_MORNINGS),
+        Channel.PHONE,
+        Direction.INBOUND,
+        {},
+        "Outside the agreed call times. Telephone calls are taken only on Tuesday and "
+        "Thursday 10:00 to 12:00, for up to 15 minutes a call.",
+    ),
+    ReasonCode.QUOTA_REACHED: (
+        _marker(
+            MarkerKind.CONTACT_QUOTA,
+            ContactQuotaDetails(channel=Channel.PHONE, limit=1, period=QuotaPeriod.WEEK),
+        ),
+        Channel.PHONE,
+        Direction.INBOUND,
+        _EARLIER_TODAY,
+        "The limit of 1 phone contacts per week (Monday to Sunday) has been reached.",
+    ),
+    ReasonCode.SOCIAL_MEDIA_BLOCKED: (
+        _marker(
+            MarkerKind.SOCIAL_MEDIA_BLOCK,
+            SocialMediaBlockDetails(platform="Facebook", account="@x"),
+            datetime(2026, 12, 24, 17, 30, tzinfo=UTC),
+        ),
+        Channel.SOCIAL_MEDIA,
+        Direction.INBOUND,
+        {},
+        "Social media contact is blocked (Facebook) until 17:30 on Thursday 24 December 2026.",
+    ),
+    ReasonCode.WITHIN_CALL_TIMES: (
+        _marker(
+            MarkerKind.TELEPHONE_SCHEDULE,
+            TelephoneScheduleDetails(
+                windows=(ScheduleWindow(days=(Weekday.TUESDAY,), start="13:00", end="24:00"),)
+            ),
+        ),
+        Channel.PHONE,
+        Direction.OUTBOUND,
+        {},
+        "Within the agreed call times. Telephone calls are taken only on Tuesday 13:00 to "
+        "midnight.",
+    ),
+    ReasonCode.QUOTA_USED: (
+        _marker(
+            MarkerKind.CONTACT_QUOTA,
+            ContactQuotaDetails(channel=Channel.PHONE, limit=3, period=QuotaPeriod.MONTH),
+        ),
+        Channel.PHONE,
+        Direction.INBOUND,
+        _EARLIER_TODAY,
+        "1 of 3 phone contacts per calendar month used.",
+    ),
+    ReasonCode.ROUTE_TO_OFFICER: (
+        _marker(MarkerKind.SINGLE_POINT_OF_CONTACT, OFFICER),
+        Channel.PHONE,
+        Direction.INBOUND,
+        {},
+        "Route to Alex Jones (officer EMP-1042, 01352 702000 or alex.jones@example.gov.uk).",
+    ),
+    ReasonCode.ONLY_BY_OFFICER: (
+        _marker(MarkerKind.SINGLE_POINT_OF_CONTACT, OFFICER),
+        Channel.LETTER,
+        Direction.OUTBOUND,
+        {},
+        "Contact is made only by Alex Jones (officer EMP-1042, 01352 702000 or "
+        "alex.jones@example.gov.uk).",
+    ),
+    ReasonCode.BEHAVIOUR_CONTRACT: (
+        _marker(
+            MarkerKind.BEHAVIOUR_CONTRACT,
+            BehaviourContractDetails(terms="Calls will be courteous.", signed_on=date(2026, 1, 5)),
+        ),
+        Channel.EMAIL,
+        Direction.INBOUND,
+        {},
+        "Behaviour contract in place. Terms: Calls will be courteous.",
+    ),
+    ReasonCode.DO_NOT_ACKNOWLEDGE: (
+        _marker(MarkerKind.READ_AND_FILE, ReadAndFileDetails()),
+        Channel.LETTER,
+        Direction.OUTBOUND,
+        {},
+        "Do not acknowledge the customer's letters; other letters may be sent.",
+    ),
+    ReasonCode.READ_AND_FILE: (
+        _marker(MarkerKind.READ_AND_FILE, ReadAndFileDetails()),
+        Channel.EMAIL,
+        Direction.INBOUND,
+        {},
+        "Read this email for new issues, then file it without acknowledgement.",
+    ),
+}
+
+
+def test_the_examples_cover_every_reason_code() -> None:
+    assert set(EXAMPLES) == set(ReasonCode)
+
+
+@pytest.mark.parametrize("code", list(ReasonCode))
+def test_each_rule_gives_its_code_with_values_and_english_says_it(code: ReasonCode) -> None:
+    marker, channel, direction, contacts, english = EXAMPLES[code]
+    result = check_contact([marker], channel, TUESDAY_2PM, direction, contacts=contacts)
+    (reason,) = result.reasons
+    assert (reason.marker_id, reason.kind, reason.code) == (marker.id, marker.kind, code)
+    # The values themselves, not words: another language can say them its own way.
+    assert reason.params.channel is channel
+    assert reason.params.details is marker.details
+    assert reason.params.until == marker.ends_at
+    assert render_reason(reason, Language.EN) == english
+
+
+def test_a_quota_reason_carries_the_contacts_counted() -> None:
+    marker, channel, direction, contacts, _ = EXAMPLES[ReasonCode.QUOTA_USED]
+    (reason,) = check_contact([marker], channel, TUESDAY_2PM, direction, contacts=contacts).reasons
+    assert reason.params == ReasonParams(channel, marker.details, None, used=1)
+
+
+def test_welsh_reads_english_until_the_welsh_catalogue_is_written() -> None:
+    # A handler must always have words to read: no cy.py yet, so English, not an error.
+    marker, *_ = EXAMPLES[ReasonCode.ROUTE_TO_OFFICER]
+    reason = Reason(
+        marker.id,
+        marker.kind,
+        ReasonCode.ROUTE_TO_OFFICER,
+        ReasonParams(Channel.PHONE, marker.details, None),
+    )
+    assert render_reason(reason, Language.CY) == render_reason(reason, Language.EN)
+    assert render_summary(marker, Language.CY) == render_summary(marker, Language.EN)
