@@ -35,17 +35,22 @@ class Wording(Protocol):
 
 CATALOGUES: Final[Mapping[Language, Wording]] = MappingProxyType({Language.EN: en})
 
+# Welsh is not written yet (it comes with the letters): until then a Welsh reader gets
+# English rather than an error, because an error leaves a call handler with no guidance
+# at all. Settled once here, so rendering a reason is two lookups and the template.
+_WORDING: Final[dict[Language, Wording]] = {
+    language: CATALOGUES.get(language, en) for language in Language
+}
+
 
 def wording(language: Language) -> Wording:
-    """The catalogue for a language. Welsh is not written yet (it comes with the letters):
-    until then a Welsh reader gets English rather than an error, because an error leaves a
-    call handler with no guidance at all."""
-    return CATALOGUES.get(language, en)
+    """The catalogue for a language (English for one not written yet)."""
+    return _WORDING[language]
 
 
 def render_reason(reason: Reason, language: Language = Language.EN) -> str:
-    return wording(language).REASONS[reason.code](reason.params)
+    return _WORDING[language].REASONS[reason.code](reason.params)
 
 
 def render_summary(marker: Marker, language: Language = Language.EN) -> str:
-    return wording(language).summary(marker)
+    return _WORDING[language].summary(marker)
