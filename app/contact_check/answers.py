@@ -31,6 +31,7 @@ from app.restrictions.domain import Marker
 from app.restrictions.kinds import Channel, Direction
 from app.restrictions.mapping import iso, marker_bytes
 from app.snapshot.state import CustomerView
+from app.wording.catalogue import render_reason
 
 JSON = b"application/json"
 # One caching policy for personal data (app/http_edges.py): the fast layer answers without
@@ -205,7 +206,7 @@ def restrictions_answer(
 
 def _reasons(result: CheckResult) -> list[dict[str, str]]:
     return [
-        {"marker_id": r.marker_id, "kind": r.kind.value, "message": r.message}
+        {"marker_id": r.marker_id, "kind": r.kind.value, "message": render_reason(r)}
         for r in result.reasons
     ]
 
@@ -252,12 +253,12 @@ def _flat_part(result: CheckResult, view: CustomerView) -> bytes:
         "route_to_email": officer.get("email") or "",
         "preferred_language": view.preferred_language or "",
         "reason_count": str(len(result.reasons)),
-        "message": " ".join(r.message for r in result.reasons),
+        "message": " ".join(render_reason(r) for r in result.reasons),
     }
     for i, reason in enumerate(result.reasons, start=1):
         flat[f"reason_{i}_kind"] = reason.kind.value
         flat[f"reason_{i}_marker_id"] = reason.marker_id
-        flat[f"reason_{i}_message"] = reason.message
+        flat[f"reason_{i}_message"] = render_reason(reason)
     return _inner(flat)
 
 

@@ -2,7 +2,8 @@
 
 Pure functions over markers (DOMAIN.md, "The contact check, kind by kind"). Both the CRM
 read and the contact check, on every path (fast layer, FastAPI route, batch, database
-fallback), answer through `check_contact` and `allowed_channels`."""
+fallback), answer through `check_contact` and `allowed_channels`. A reason is a code with
+the values it is about; its words come from the catalogue in app/wording, per language."""
 
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Final, NamedTuple
 
 from app.contact_check import periods, schedule, timeline
-from app.restrictions import wording
 from app.restrictions.details import (
-    BehaviourContractDetails,
     ChannelLimitDetails,
     ContactQuotaDetails,
+    MarkerDetails,
     ReadAndFileDetails,
     SinglePointOfContactDetails,
-    SocialMediaBlockDetails,
     TelephoneScheduleDetails,
 )
 from app.restrictions.domain import Marker
@@ -44,11 +45,46 @@ NO_CONTACTS: ContactLog = MappingProxyType({})
 _MAX_STEPS = 64
 
 
+class ReasonCode(StrEnum):
+    """Why a marker concerns a contact. Every code has a rendering in every language of
+    app/wording."""
+
+    # The marker denies the contact.
+    TELEPHONE_SUSPENDED = "telephone_suspended"
+    CHANNEL_OUTSIDE_LIMIT = "channel_outside_limit"
+    OUTSIDE_CALL_TIMES = "outside_call_times"
+    QUOTA_REACHED = "quota_reached"
+    SOCIAL_MEDIA_BLOCKED = "social_media_blocked"
+    # The marker allows it, routes it, or says how to handle it.
+    WITHIN_CALL_TIMES = "within_call_times"
+    QUOTA_USED = "quota_used"
+    ROUTE_TO_OFFICER = "route_to_officer"
+    ONLY_BY_OFFICER = "only_by_officer"
+    BEHAVIOUR_CONTRACT = "behaviour_contract"
+    DO_NOT_ACKNOWLEDGE = "do_not_acknowledge"
+    READ_AND_FILE = "read_and_file"
+
+
+class ReasonParams(NamedTuple):
+    """The values a reason is about, never words: whatever language renders the reason
+    picks what it says from these. (A NamedTuple: built for every reason of every check,
+    and a frozen dataclass costs twice as much to build.)"""
+
+    channel: Channel  # the channel asked about
+    details: MarkerDetails  # the marker's terms: channels, schedule, officer, quota, ...
+    until: datetime | None  # when the marker ends; None: open-ended
+    used: int | None = None  # contacts counted in the current quota period (QUOTA_USED)
+
+
 @dataclass(frozen=True, slots=True)
 class Reason:
+    """A marker that concerns the contact, and why. For the words a person reads, render
+    it in their language: `app.wording.catalogue.render_reason(reason, language)`."""
+
     marker_id: str
     kind: MarkerKind
-    message: str
+    code: ReasonCode
+    params: ReasonParams
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,81 +242,52 @@ def single_point_of_contact(
     return latest.details
 
 
+_DENIALS: Final[Mapping[MarkerKind, ReasonCode]] = MappingProxyType(
+    {
+        MarkerKind.TELEPHONE_SUSPENSION: ReasonCode.TELEPHONE_SUSPENDED,
+        MarkerKind.CHANNEL_LIMIT: ReasonCode.CHANNEL_OUTSIDE_LIMIT,
+        MarkerKind.TELEPHONE_SCHEDULE: ReasonCode.OUTSIDE_CALL_TIMES,
+        MarkerKind.CONTACT_QUOTA: ReasonCode.QUOTA_REACHED,
+        MarkerKind.SOCIAL_MEDIA_BLOCK: ReasonCode.SOCIAL_MEDIA_BLOCKED,
+    }
+)
+
+
 def _assess(
     marker: Marker,
     channel: Channel,
     at: datetime,
     direction: Direction,
     contacts: ContactLog,
-) -> tuple[Outcome, str] | None:
-    """This marker's effect on the contact, with the reason the handler sees; None when it
-    does not concern this channel."""
+) -> tuple[Outcome, ReasonCode, int | None] | None:
+    """This marker's effect on the contact, the reason the handler is given and, for a
+    quota, the contacts counted; None when it does not concern this channel."""
     details = marker.details
-    channel_word = wording.CHANNEL_WORDS[channel]
     if denies(marker, channel, at, direction, contacts):
-        return Outcome.DENY, _denial_message(marker, channel)
+        return Outcome.DENY, _DENIALS[marker.kind], None
     match marker.kind:
         case MarkerKind.TELEPHONE_SCHEDULE if channel is Channel.PHONE:
-            assert isinstance(details, TelephoneScheduleDetails)
-            return Outcome.ALLOW, (
-                f"Within the agreed call times. {wording.say_schedule(details)}."
-            )
+            return Outcome.ALLOW, ReasonCode.WITHIN_CALL_TIMES, None
         case MarkerKind.CONTACT_QUOTA if direction is Direction.INBOUND:
             assert isinstance(details, ContactQuotaDetails)
             if details.channel is not channel:
                 return None
-            used = _count_in_period(contacts, details, at)
-            return Outcome.ALLOW, (
-                f"{used} of {details.limit} {channel_word} contacts "
-                f"{wording.PERIOD_WORDS[details.period]} used."
-            )
+            return Outcome.ALLOW, ReasonCode.QUOTA_USED, _count_in_period(contacts, details, at)
         case MarkerKind.SINGLE_POINT_OF_CONTACT:
-            assert isinstance(details, SinglePointOfContactDetails)
-            verb = "Route to" if direction is Direction.INBOUND else "Contact is made only by"
-            return Outcome.ROUTE_TO_CONTACT, f"{verb} {wording.say_officer(details)}."
+            if direction is Direction.INBOUND:
+                return Outcome.ROUTE_TO_CONTACT, ReasonCode.ROUTE_TO_OFFICER, None
+            return Outcome.ROUTE_TO_CONTACT, ReasonCode.ONLY_BY_OFFICER, None
         case MarkerKind.BEHAVIOUR_CONTRACT:
-            assert isinstance(details, BehaviourContractDetails)
-            return Outcome.ALLOW, f"Behaviour contract in place. Terms: {details.terms}"
+            return Outcome.ALLOW, ReasonCode.BEHAVIOUR_CONTRACT, None
         case MarkerKind.READ_AND_FILE:
             assert isinstance(details, ReadAndFileDetails)
             if channel not in details.channels:
                 return None
             if direction is Direction.OUTBOUND:
-                return Outcome.ALLOW, (
-                    f"Do not acknowledge the customer's {channel_word}s; other "
-                    f"{channel_word}s may be sent."
-                )
-            return Outcome.READ_AND_FILE, (
-                f"Read this {channel_word} for new issues, then file it without acknowledgement."
-            )
+                return Outcome.ALLOW, ReasonCode.DO_NOT_ACKNOWLEDGE, None
+            return Outcome.READ_AND_FILE, ReasonCode.READ_AND_FILE, None
         case _:
             return None
-
-
-def _denial_message(marker: Marker, channel: Channel) -> str:
-    details = marker.details
-    until = f" until {wording.say_instant(marker.ends_at)}" if marker.ends_at else ""
-    match marker.kind:
-        case MarkerKind.TELEPHONE_SUSPENSION:
-            return f"Telephone contact is suspended{until}."
-        case MarkerKind.CHANNEL_LIMIT:
-            assert isinstance(details, ChannelLimitDetails)
-            return (
-                f"Contact is limited to {wording.say_channels(details.channels)}{until}; "
-                f"{wording.CHANNEL_WORDS[channel]} is not one of them."
-            )
-        case MarkerKind.TELEPHONE_SCHEDULE:
-            assert isinstance(details, TelephoneScheduleDetails)
-            return f"Outside the agreed call times. {wording.say_schedule(details)}."
-        case MarkerKind.CONTACT_QUOTA:
-            assert isinstance(details, ContactQuotaDetails)
-            return (
-                f"The limit of {details.limit} {wording.CHANNEL_WORDS[channel]} contacts "
-                f"{wording.PERIOD_WORDS[details.period]} has been reached."
-            )
-        case _:
-            assert isinstance(details, SocialMediaBlockDetails)
-            return f"Social media contact is blocked ({details.platform}){until}."
 
 
 def stable_until(
@@ -331,8 +338,9 @@ def check_contact(
         assessed = _assess(marker, channel, at, direction, contacts)
         if assessed is None:
             continue
-        effect, message = assessed
-        reasons.append(Reason(marker.id, marker.kind, message))
+        effect, code, used = assessed
+        params = ReasonParams(channel, marker.details, marker.ends_at, used)
+        reasons.append(Reason(marker.id, marker.kind, code, params))
         if OUTCOME_SEVERITY[effect] > OUTCOME_SEVERITY[outcome]:
             outcome = effect
     next_at = (

@@ -15,7 +15,7 @@ from app.contact_check.london import LONDON
 from app.restrictions import details as d
 from app.restrictions.domain import Marker
 from app.restrictions.kinds import MarkerKind, MarkerStatus
-from app.restrictions.wording import summary
+from app.wording.catalogue import render_summary
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def marker_json(marker: Marker, now: datetime) -> dict[str, Any]:
         "customer_ref": marker.customer_ref,
         "kind": marker.kind.value,
         "status": marker.status(now).value,
-        "summary": summary(marker),
+        "summary": render_summary(marker),
         "details": marker.details.model_dump(mode="json"),
         "services": list(marker.services) if marker.services is not None else None,
         "starts_at": iso(marker.starts_at),

@@ -43,6 +43,7 @@ from app.restrictions.kinds import (
     QuotaPeriod,
     Weekday,
 )
+from app.wording.catalogue import render_reason
 from tests.unit.oracles import DAY_NAMES, FALL_BACK, SPRING_FORWARD, oracle_open
 
 LONDON = ZoneInfo("Europe/London")
@@ -333,7 +334,7 @@ def test_behaviour_contract_allows_with_its_terms_as_reason() -> None:
     result = check_contact([marker(MarkerKind.BEHAVIOUR_CONTRACT)], PHONE, london(*TUE, 11, 0))
     assert result.outcome is Outcome.ALLOW
     assert len(result.reasons) == 1
-    assert "Calls will be courteous." in result.reasons[0].message
+    assert "Calls will be courteous." in render_reason(result.reasons[0])
 
 
 def test_read_and_file_inbound_letter_and_email() -> None:
@@ -381,7 +382,7 @@ def test_quota_counts_only_the_current_london_week() -> None:
     log = contacts_log(PHONE, london(2026, 11, 1, 23, 59), london(*TUE, 14, 0))
     result = check_contact([q], PHONE, london(2026, 11, 4, 10, 0), contacts=log)
     assert result.outcome is Outcome.ALLOW
-    assert result.reasons[0].message.startswith("1 of 2")
+    assert render_reason(result.reasons[0]).startswith("1 of 2")
 
 
 def test_quota_counts_a_contact_at_london_monday_0030_in_summer_time() -> None:

@@ -1,12 +1,15 @@
-"""Plain-English wording a call handler can read aloud: each marker's summary, and the
-phrases the contact check's reasons are built from. Times are said in London time."""
+"""English: the words a call handler reads aloud, each marker's summary and the reasons of
+the contact check. Times are said in London time."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
+from types import MappingProxyType
+from typing import Final
 
 from app.contact_check.london import to_london
+from app.contact_check.rules import ReasonCode, ReasonParams
 from app.restrictions.details import (
     BehaviourContractDetails,
     ChannelLimitDetails,
@@ -112,3 +115,97 @@ def summary(marker: Marker) -> str:
     if marker.services is not None:
         text += f" Applies to {join_words(list(marker.services))} only."
     return text
+
+
+def _until(params: ReasonParams) -> str:
+    return f" until {say_instant(params.until)}" if params.until else ""
+
+
+def _telephone_suspended(params: ReasonParams) -> str:
+    return f"Telephone contact is suspended{_until(params)}."
+
+
+def _channel_outside_limit(params: ReasonParams) -> str:
+    details = params.details
+    assert isinstance(details, ChannelLimitDetails)
+    return (
+        f"Contact is limited to {say_channels(details.channels)}{_until(params)}; "
+        f"{CHANNEL_WORDS[params.channel]} is not one of them."
+    )
+
+
+def _outside_call_times(params: ReasonParams) -> str:
+    assert isinstance(params.details, TelephoneScheduleDetails)
+    return f"Outside the agreed call times. {say_schedule(params.details)}."
+
+
+def _quota_reached(params: ReasonParams) -> str:
+    details = params.details
+    assert isinstance(details, ContactQuotaDetails)
+    return (
+        f"The limit of {details.limit} {CHANNEL_WORDS[params.channel]} contacts "
+        f"{PERIOD_WORDS[details.period]} has been reached."
+    )
+
+
+def _social_media_blocked(params: ReasonParams) -> str:
+    assert isinstance(params.details, SocialMediaBlockDetails)
+    return f"Social media contact is blocked ({params.details.platform}){_until(params)}."
+
+
+def _within_call_times(params: ReasonParams) -> str:
+    assert isinstance(params.details, TelephoneScheduleDetails)
+    return f"Within the agreed call times. {say_schedule(params.details)}."
+
+
+def _quota_used(params: ReasonParams) -> str:
+    details = params.details
+    assert isinstance(details, ContactQuotaDetails)
+    return (
+        f"{params.used} of {details.limit} {CHANNEL_WORDS[params.channel]} contacts "
+        f"{PERIOD_WORDS[details.period]} used."
+    )
+
+
+def _route_to_officer(params: ReasonParams) -> str:
+    assert isinstance(params.details, SinglePointOfContactDetails)
+    return f"Route to {say_officer(params.details)}."
+
+
+def _only_by_officer(params: ReasonParams) -> str:
+    assert isinstance(params.details, SinglePointOfContactDetails)
+    return f"Contact is made only by {say_officer(params.details)}."
+
+
+def _behaviour_contract(params: ReasonParams) -> str:
+    assert isinstance(params.details, BehaviourContractDetails)
+    return f"Behaviour contract in place. Terms: {params.details.terms}"
+
+
+def _do_not_acknowledge(params: ReasonParams) -> str:
+    word = CHANNEL_WORDS[params.channel]
+    return f"Do not acknowledge the customer's {word}s; other {word}s may be sent."
+
+
+def _read_and_file(params: ReasonParams) -> str:
+    word = CHANNEL_WORDS[params.channel]
+    return f"Read this {word} for new issues, then file it without acknowledgement."
+
+
+# With `summary` above, what app/wording/catalogue.py asks of every language.
+REASONS: Final[Mapping[ReasonCode, Callable[[ReasonParams], str]]] = MappingProxyType(
+    {
+        ReasonCode.TELEPHONE_SUSPENDED: _telephone_suspended,
+        ReasonCode.CHANNEL_OUTSIDE_LIMIT: _channel_outside_limit,
+        ReasonCode.OUTSIDE_CALL_TIMES: _outside_call_times,
+        ReasonCode.QUOTA_REACHED: _quota_reached,
+        ReasonCode.SOCIAL_MEDIA_BLOCKED: _social_media_blocked,
+        ReasonCode.WITHIN_CALL_TIMES: _within_call_times,
+        ReasonCode.QUOTA_USED: _quota_used,
+        ReasonCode.ROUTE_TO_OFFICER: _route_to_officer,
+        ReasonCode.ONLY_BY_OFFICER: _only_by_officer,
+        ReasonCode.BEHAVIOUR_CONTRACT: _behaviour_contract,
+        ReasonCode.DO_NOT_ACKNOWLEDGE: _do_not_acknowledge,
+        ReasonCode.READ_AND_FILE: _read_and_file,
+    }
+)
