@@ -25,6 +25,7 @@ test: install lint typecheck $(if $(wildcard mk/deploy.mk),lint-docker)
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy app

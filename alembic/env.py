@@ -8,8 +8,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
-from app.db import Base, sqlalchemy_url, ssl_mode
-from app.restrictions import models  # noqa: F401  (registers the tables)
+from app.persistence.db import Base, sqlalchemy_url, ssl_mode
 from app.settings import get_settings
 
 config = context.config

@@ -9,7 +9,7 @@ signature per request."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from time import monotonic
 
@@ -38,6 +38,16 @@ ANONYMOUS = Principal(subject="anonymous", roles=frozenset())
 class ActionContext:
     action: Action
     principal: Principal
+    # Who the record names as having acted. Until identity arrives, the staff id the request
+    # gives (`acting_as`); then the verified token's subject.
+    recorded_as: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.recorded_as or self.principal.subject
+
+    def acting_as(self, staff_id: str) -> ActionContext:
+        return replace(self, recorded_as=staff_id)
 
 
 def authorise(action: Action) -> Callable[[], Awaitable[ActionContext]]:

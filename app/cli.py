@@ -43,7 +43,7 @@ def _database_url() -> str:
 @app.command()
 def migrate() -> None:
     """Migrate the database schema to this release's head (run once per release)."""
-    from app.migrations import upgrade_to_head
+    from app.persistence.migrations import upgrade_to_head
 
     upgrade_to_head(_database_url())
     typer.echo("database schema at head")
@@ -56,9 +56,9 @@ def seed_demo() -> None:
 
 
 async def _seed(url: str) -> int:
-    from app.db import Database
     from app.demo import seed_demo as seed
-    from app.policy.profile import load_profile
+    from app.domain.policy.profile import load_profile
+    from app.persistence.db import Database
 
     settings = _settings()
     database = Database.open(url, settings)
@@ -78,8 +78,8 @@ def serve() -> None:
 def _serve() -> None:
     import uvicorn
 
-    from app.http_edges import UVICORN_OPTIONS
     from app.logs import configure_logging
+    from app.web.http_edges import UVICORN_OPTIONS
 
     settings = _settings()
     configure_logging(settings.log_level)
@@ -117,8 +117,8 @@ def dev() -> None:
     demo data, and the service with its docs on :8000."""
     import os
 
-    from app.devdb import start_local_database, stop_started
-    from app.migrations import upgrade_to_head
+    from app.persistence.embedded import start_local_database, stop_started
+    from app.persistence.migrations import upgrade_to_head
 
     settings = _settings()
     url = settings.database_url
@@ -167,7 +167,7 @@ def stop_embedded(
 ) -> None:
     """Stop every embedded PostgreSQL whose data is under the given directories (what a
     crash of `make run` or of the tests left running)."""
-    from app.devdb import stop_all
+    from app.persistence.embedded import stop_all
 
     roots = directories or [_settings().data_dir, Path(".data")]
     stopped = sum(stop_all(root) for root in dict.fromkeys(r.resolve() for r in roots))

@@ -11,13 +11,13 @@ from pydantic import TypeAdapter
 from sqlalchemy import or_, select
 
 from app.auth import ANONYMOUS, Action, ActionContext
-from app.clock import utcnow
-from app.db import Database, unit_of_work
-from app.policy.profile import PolicyProfile
-from app.policy.rules import latest_review_date
+from app.domain.policy.profile import PolicyProfile
+from app.domain.policy.terms import latest_review_date
+from app.domain.time.clock import utcnow
+from app.domain.vocabulary import Language, MarkerKind
+from app.persistence.db import Database, unit_of_work
+from app.persistence.tables import MarkerRow
 from app.restrictions import service
-from app.restrictions.kinds import Language, MarkerKind
-from app.restrictions.models import MarkerRow
 from app.restrictions.schemas import CustomerPreferences, ImposeMarker
 
 _IMPOSE = TypeAdapter(ImposeMarker)

@@ -17,23 +17,24 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from app import problems
-from app.bodylimit import BodyLimit
-from app.clock import utcnow
-from app.contact_check.router import router as checks_router
-from app.db import Database, asyncpg_dsn
-from app.fastpath import FastReads
-from app.health.router import router as health_router
-from app.http_edges import HeadAsGet, SafeHeaders, with_cors
+from app.domain.policy.profile import load_profile
+from app.domain.time.clock import utcnow
 from app.observability.metrics import Metrics
 from app.observability.requests import RequestContext
 from app.observability.tracing import configure_tracing
-from app.openapi_doc import build_openapi
-from app.policy.profile import load_profile
+from app.operations.health import router as health_router
+from app.persistence.db import Database, asyncpg_dsn
+from app.reads import answers
+from app.reads.fastpath import FastReads
+from app.reads.router import router as checks_router
 from app.restrictions.router import router as restrictions_router
 from app.settings import Settings, get_settings
 from app.snapshot.listener import ChangeFeed
-from app.snapshot.reads import ReadModel
+from app.snapshot.read_model import ReadModel
 from app.snapshot.state import Snapshot
+from app.web.bodylimit import BodyLimit
+from app.web.http_edges import HeadAsGet, SafeHeaders, with_cors
+from app.web.openapi import build_openapi
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def create_app(
             settings.db_connect_timeout_seconds,
             settings.heartbeat_interval_seconds,
             on_reload=metrics.snapshot_reload.observe,
+            prepare=answers.warm,
         )
         reads = ReadModel(
             snapshot,

@@ -17,6 +17,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from app.domain.patterns import PATTERN_WORDS
+
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -133,20 +135,9 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-# The patterns the request shapes use, said in words: a raw regular expression tells an
-# integrator nothing about what to send instead.
-PATTERN_WORDS: dict[str, str] = {}
-
-
-def explain_pattern(pattern: str, words: str) -> str:
-    """Register how a pattern is described in problems; returns the pattern for use."""
-    PATTERN_WORDS[pattern] = words
-    return pattern
-
-
 def _kinds_known(request: Request) -> list[str]:
     """The kinds this deployment's policy profile provides, in the documented order."""
-    from app.restrictions.kinds import MarkerKind
+    from app.domain.vocabulary import MarkerKind
 
     profile = getattr(request.app.state, "profile", None)
     kinds = getattr(profile, "kinds", frozenset(MarkerKind))
@@ -154,7 +145,7 @@ def _kinds_known(request: Request) -> list[str]:
 
 
 def _body_tags() -> frozenset[str]:
-    from app.restrictions.kinds import MarkerKind
+    from app.domain.vocabulary import MarkerKind
 
     return frozenset(k.value for k in MarkerKind)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -11,14 +10,11 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.domain.vocabulary import PolicyProfileName
+
 # A browser's Origin: scheme, host, optional port. No wildcard: the answers carry personal
 # data, so each CRM origin is named.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
-
-
-class PolicyProfileName(StrEnum):
-    FLINTSHIRE = "flintshire"
-    WREXHAM = "wrexham"
 
 
 class Settings(BaseSettings):

@@ -35,6 +35,8 @@ from typing import Any
 import asyncpg
 import orjson
 
+from app.persistence.marker_rows import MARKER_COLUMNS
+
 ROOT = Path(__file__).resolve().parent.parent
 PGDATA = ROOT / ".data" / "bench-postgres"
 
@@ -114,7 +116,7 @@ def start_server() -> Server:
     url = os.environ.get("DATABASE_URL")
     if url:
         return Server(url, None, started_here=False)
-    from app.devdb import EmbeddedPostgres
+    from app.persistence.embedded import EmbeddedPostgres
 
     running = (PGDATA / "postmaster.pid").exists()
     embedded = EmbeddedPostgres(PGDATA)
@@ -123,8 +125,8 @@ def start_server() -> Server:
 
 def prepare(server: Server, dataset: Dataset, *, force: bool = False) -> Seeded:
     """Create, migrate and (if needed) seed the data set's database."""
-    from app.devdb import ensure_database
-    from app.migrations import upgrade_to_head
+    from app.persistence.embedded import ensure_database
+    from app.persistence.migrations import upgrade_to_head
 
     url = asyncio.run(ensure_database(server.admin_url, dataset.database))
     upgrade_to_head(url)
@@ -132,7 +134,7 @@ def prepare(server: Server, dataset: Dataset, *, force: bool = False) -> Seeded:
 
 
 async def _connect(url: str) -> asyncpg.Connection:
-    from app.db import asyncpg_dsn
+    from app.persistence.db import asyncpg_dsn
 
     return await asyncpg.connect(asyncpg_dsn(url))
 
@@ -265,24 +267,8 @@ def _customers(dataset: Dataset) -> Iterator[tuple[str, str | None]]:
         yield ref(number), ("cy" if draw < 0.10 else "en" if draw < 0.30 else None)
 
 
-MARKER_COLS = [
-    "id",
-    "customer_ref",
-    "kind",
-    "details",
-    "services",
-    "starts_at",
-    "ends_at",
-    "review_due",
-    "reason",
-    "created_by",
-    "created_at",
-    "version",
-    "updated_at",
-    "lifted_at",
-    "lifted_by",
-    "lift_reason",
-]
+# The marker columns as the app maps them, then the bookkeeping column the app sets itself.
+MARKER_COLS = [*MARKER_COLUMNS, "updated_at"]
 VERSION_COLS = ["marker_id", "version", "action", "recorded_at", "recorded_by", "note", "state"]
 CONTACT_COLS = ["customer_ref", "channel", "occurred_at", "recorded_by", "recorded_at"]
 
@@ -488,10 +474,10 @@ def _one_marker(
         created_by,
         created,
         state["version"],
-        history[-1][1],
         lifted_at,
         lifted_by,
         lift_reason,
+        history[-1][1],
     )
     contact_rows: list[tuple[Any, ...]] = []
     if kind == "contact_quota":
@@ -507,8 +493,8 @@ def _one_marker(
 def check_details_against_app() -> None:
     """Every generated shape must pass the app's own loader (extra keys are refused)."""
     try:
-        from app.restrictions.kinds import MarkerKind
-        from app.restrictions.mapping import parse_details
+        from app.domain.vocabulary import MarkerKind
+        from app.persistence.marker_rows import parse_details
     except Exception as error:  # the app does not import (yet): nothing to check against
         print(f"  (marker details not checked against the app: {error!r})")
         return

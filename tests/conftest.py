@@ -18,14 +18,14 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from app.clock import utcnow
-from app.db import asyncpg_dsn
-from app.devdb import EmbeddedPostgres, database_url, stop_started
-from app.http_edges import UVICORN_OPTIONS
+from app.domain.time.clock import utcnow
 from app.logs import silence_access_log
 from app.main import build_asgi, create_app
-from app.migrations import upgrade_to_head
+from app.persistence.db import asyncpg_dsn
+from app.persistence.embedded import EmbeddedPostgres, database_url, stop_started
+from app.persistence.migrations import upgrade_to_head
 from app.settings import Settings
+from app.web.http_edges import UVICORN_OPTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = "crs_test"

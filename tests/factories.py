@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from app.clock import utcnow
+from app.domain.time.clock import utcnow
 
 
 def review_date() -> str:

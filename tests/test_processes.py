@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.devdb import postmasters, stop_all
+from app.persistence.embedded import postmasters, stop_all
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -128,7 +128,7 @@ def test_a_test_session_stops_every_server_it_started_pass_or_fail(
         textwrap.dedent(
             f"""
             from pathlib import Path
-            from app.devdb import EmbeddedPostgres
+            from app.persistence.embedded import EmbeddedPostgres
 
             def test_passes():
                 EmbeddedPostgres(Path({str(data_dir / "postgres")!r})).start()

@@ -12,8 +12,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from app.db import Database
-from app.snapshot.reads import ReadModel
+from app.persistence.db import Database
+from app.snapshot.read_model import ReadModel
 from app.snapshot.state import Snapshot
 
 # Fine buckets at the bottom: the hot reads answer in well under a millisecond.

@@ -4,60 +4,32 @@ preferred language; the contacts a quota counts. Thin: parse, call the service, 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Request
+from fastapi import APIRouter, Body, Depends, Path
 
 from app.auth import Action, ActionContext, authorise
-from app.contact_check.params import CustomerRef
-from app.db import Database, unit_of_work
-from app.policy.profile import PolicyProfile
-from app.problems import database_unavailable, problem_responses
+from app.deps import Now, Profile, WriteSession
+from app.domain.markers import Marker
+from app.problems import problem_responses
+from app.reads.marker_json import iso, marker_json, state_json
+from app.reads.marker_schemas import MarkerOut, MarkerWithHistory
+from app.reads.params import CustomerRef
 from app.restrictions import service
-from app.restrictions.domain import Marker
-from app.restrictions.mapping import iso, marker_json, state_json
 from app.restrictions.schemas import (
     ContactOut,
     CustomerOut,
     CustomerPreferences,
     ImposeMarker,
     LiftMarker,
-    MarkerOut,
-    MarkerWithHistory,
     RecordContact,
     VaryMarker,
 )
-from app.snapshot.reads import ReadModel
 
 router = APIRouter(tags=["Restrictions"])
 
 MarkerId = Annotated[uuid.UUID, Path(description="The marker's id.")]
-
-
-def writable_database(request: Request) -> Database:
-    """Where writes go. While the database is known to be down, answer 503 at once rather
-    than wait on a connection that cannot come."""
-    if request.app.state.snapshot.db_reachable is False:
-        raise database_unavailable()
-    db: Database = request.app.state.database
-    return db
-
-
-async def committed(request: Request, customer_ref: str) -> None:
-    reads: ReadModel = request.app.state.reads
-    await reads.refresh(customer_ref, now(request))
-
-
-def profile(request: Request) -> PolicyProfile:
-    p: PolicyProfile = request.app.state.profile
-    return p
-
-
-def now(request: Request) -> datetime:
-    clock: Callable[[], datetime] = request.app.state.clock
-    return clock()
 
 
 def _out(marker: Marker, at: datetime) -> dict[str, Any]:
@@ -131,15 +103,15 @@ _IMPOSE_EXAMPLES = {
 )
 async def impose_marker(
     customer_ref: CustomerRef,
-    request: Request,
     body: Annotated[ImposeMarker, Body(openapi_examples=_IMPOSE_EXAMPLES)],
+    db: WriteSession,
+    at: Now,
+    profile: Profile,
     context: ActionContext = Depends(authorise(Action.IMPOSE_MARKER)),
-    database: Database = Depends(writable_database),
 ) -> dict[str, Any]:
-    at = now(request)
-    async with unit_of_work(database) as db:
-        marker = await service.impose_marker(db, context, profile(request), customer_ref, body, at)
-    await committed(request, customer_ref)
+    marker = await service.impose_marker(
+        db, context.acting_as(body.created_by), profile, customer_ref, body, at
+    )
     return _out(marker, at)
 
 
@@ -153,13 +125,12 @@ async def impose_marker(
 )
 async def read_marker(
     marker_id: MarkerId,
-    request: Request,
+    db: WriteSession,
+    at: Now,
     _: ActionContext = Depends(authorise(Action.READ_MARKER)),
-    database: Database = Depends(writable_database),
 ) -> dict[str, Any]:
-    async with unit_of_work(database) as db:
-        marker, versions = await service.get_marker(db, marker_id)
-    out = _out(marker, now(request))
+    marker, versions = await service.get_marker(db, marker_id)
+    out = _out(marker, at)
     out["history"] = [
         {
             "version": v.version,
@@ -188,14 +159,14 @@ async def read_marker(
 async def vary_marker(
     marker_id: MarkerId,
     body: VaryMarker,
-    request: Request,
+    db: WriteSession,
+    at: Now,
+    profile: Profile,
     context: ActionContext = Depends(authorise(Action.VARY_MARKER)),
-    database: Database = Depends(writable_database),
 ) -> dict[str, Any]:
-    at = now(request)
-    async with unit_of_work(database) as db:
-        marker = await service.vary_marker(db, context, profile(request), marker_id, body, at)
-    await committed(request, marker.customer_ref)
+    marker = await service.vary_marker(
+        db, context.acting_as(body.varied_by), profile, marker_id, body, at
+    )
     return _out(marker, at)
 
 
@@ -209,14 +180,11 @@ async def vary_marker(
 async def lift_marker(
     marker_id: MarkerId,
     body: LiftMarker,
-    request: Request,
+    db: WriteSession,
+    at: Now,
     context: ActionContext = Depends(authorise(Action.LIFT_MARKER)),
-    database: Database = Depends(writable_database),
 ) -> dict[str, Any]:
-    at = now(request)
-    async with unit_of_work(database) as db:
-        marker = await service.lift_marker(db, context, marker_id, body, at)
-    await committed(request, marker.customer_ref)
+    marker = await service.lift_marker(db, context.acting_as(body.lifted_by), marker_id, body, at)
     return _out(marker, at)
 
 
@@ -230,13 +198,11 @@ async def lift_marker(
 async def set_preferences(
     customer_ref: CustomerRef,
     body: CustomerPreferences,
-    request: Request,
+    db: WriteSession,
+    at: Now,
     context: ActionContext = Depends(authorise(Action.SET_PREFERENCES)),
-    database: Database = Depends(writable_database),
 ) -> dict[str, Any]:
-    async with unit_of_work(database) as db:
-        await service.set_preferences(db, context, customer_ref, body, now(request))
-    await committed(request, customer_ref)
+    await service.set_preferences(db, context, customer_ref, body, at)
     return {"customer_ref": customer_ref, "preferred_language": body.preferred_language}
 
 
@@ -251,13 +217,13 @@ async def set_preferences(
 async def record_contact(
     customer_ref: CustomerRef,
     body: RecordContact,
-    request: Request,
+    db: WriteSession,
+    at: Now,
     context: ActionContext = Depends(authorise(Action.RECORD_CONTACT)),
-    database: Database = Depends(writable_database),
 ) -> dict[str, Any]:
-    async with unit_of_work(database) as db:
-        row = await service.record_contact(db, context, customer_ref, body, now(request))
-    await committed(request, customer_ref)
+    row = await service.record_contact(
+        db, context.acting_as(body.recorded_by), customer_ref, body, at
+    )
     return {
         "id": row.id,
         "customer_ref": row.customer_ref,

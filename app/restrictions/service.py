@@ -10,19 +10,25 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
-from app.clock import to_second
-from app.policy.profile import PolicyProfile
-from app.policy.rules import check_terms, default_review_date, duplicates, suspension_end
+from app.domain.markers import Marker
+from app.domain.policy.profile import PolicyProfile
+from app.domain.policy.terms import check_terms, default_review_date, duplicates, suspension_end
+from app.domain.time.clock import to_second
+from app.domain.vocabulary import MarkerKind, MarkerStatus
+from app.persistence.changes import MarkerAction, MarkerChange, record_change
+from app.persistence.marker_rows import (
+    MARKER_COLUMNS,
+    marker_from_row,
+    marker_row,
+    parse_details,
+)
+from app.persistence.tables import ContactRow, CustomerRow, MarkerRow, MarkerVersionRow
 from app.problems import InvalidParam, ProblemError, conflict, invalid, not_found
-from app.restrictions.domain import Marker
-from app.restrictions.kinds import MarkerKind, MarkerStatus
-from app.restrictions.mapping import marker_from_row, parse_details, stored_state
-from app.restrictions.models import ContactRow, CustomerRow, MarkerRow, MarkerVersionRow
 from app.restrictions.schemas import (
     CustomerPreferences,
     ImposeMarker,
@@ -30,8 +36,6 @@ from app.restrictions.schemas import (
     RecordContact,
     VaryMarker,
 )
-
-CHANGES_CHANNEL = "crs_changes"
 
 
 def _rejected(faults: list[tuple[str, str]]) -> ProblemError:
@@ -42,13 +46,6 @@ def _rejected(faults: list[tuple[str, str]]) -> ProblemError:
         "Those terms are not allowed by the policy.",
         "; ".join(f"{p.name}: {p.reason}" for p in params),
         invalid_params=params,
-    )
-
-
-async def _announce(session: AsyncSession, customer_ref: str) -> None:
-    """NOTIFY is delivered only if this transaction commits, and after it does."""
-    await session.execute(
-        text("SELECT pg_notify(:channel, :ref)"), {"channel": CHANGES_CHANNEL, "ref": customer_ref}
     )
 
 
@@ -94,23 +91,7 @@ async def _refuse_duplicates(session: AsyncSession, proposed: Marker, now: datet
 
 
 def _row_dict(row: MarkerRow) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in MarkerRow.__table__.columns}
-
-
-def _record_version(
-    session: AsyncSession, marker: Marker, action: str, at: datetime, by: str, note: str
-) -> None:
-    session.add(
-        MarkerVersionRow(
-            marker_id=uuid.UUID(marker.id),
-            version=marker.version,
-            action=action,
-            recorded_at=at,
-            recorded_by=by,
-            note=note,
-            state=stored_state(marker),
-        )
-    )
+    return {column: getattr(row, column) for column in MARKER_COLUMNS}
 
 
 async def impose_marker(
@@ -121,7 +102,7 @@ async def impose_marker(
     command: ImposeMarker,
     now: datetime,
 ) -> Marker:
-    """Impose a restriction (DOMAIN.md "Restrictions a formal decision can impose", and the
+    """Impose a restriction (docs/domain.md: kinds, formal and suspension-length; and the
     short telephone restriction). Flintshire's suspension lasts 24 hours unless another
     end is given; Wrexham's must say when it ends."""
     now = to_second(now)
@@ -154,31 +135,20 @@ async def impose_marker(
         review_due=review_due,
         services=tuple(command.services) if command.services is not None else None,
         reason=command.reason,
-        created_by=command.created_by,
+        created_by=context.actor,
         created_at=now,
         version=1,
     )
     if not command.additional:
         await _refuse_duplicates(session, marker, now)
-    session.add(
-        MarkerRow(
-            id=uuid.UUID(marker.id),
-            customer_ref=customer_ref,
-            kind=kind.value,
-            details=marker.details.model_dump(mode="json"),
-            services=list(marker.services) if marker.services is not None else None,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            review_due=marker.review_due,
-            reason=marker.reason,
-            created_by=marker.created_by,
-            created_at=now,
-            version=1,
-            updated_at=now,
-        )
+    session.add(MarkerRow(**marker_row(marker), updated_at=now))
+    await record_change(
+        session,
+        context,
+        customer_ref,
+        now,
+        MarkerChange(marker, MarkerAction.IMPOSED, command.reason),
     )
-    _record_version(session, marker, "imposed", now, command.created_by, command.reason)
-    await _announce(session, customer_ref)
     return marker
 
 
@@ -261,8 +231,13 @@ async def vary_marker(
     row.review_due = varied.review_due
     row.version = varied.version
     row.updated_at = now
-    _record_version(session, varied, "varied", now, command.varied_by, command.reason)
-    await _announce(session, current.customer_ref)
+    await record_change(
+        session,
+        context,
+        current.customer_ref,
+        now,
+        MarkerChange(varied, MarkerAction.VARIED, command.reason),
+    )
     return varied
 
 
@@ -282,14 +257,19 @@ async def lift_marker(
     lifted = replace(
         current,
         lifted_at=now,
-        lifted_by=command.lifted_by,
+        lifted_by=context.actor,
         lift_reason=command.reason,
         version=current.version + 1,
     )
-    row.lifted_at, row.lifted_by, row.lift_reason = now, command.lifted_by, command.reason
+    row.lifted_at, row.lifted_by, row.lift_reason = now, context.actor, command.reason
     row.version, row.updated_at = lifted.version, now
-    _record_version(session, lifted, "lifted", now, command.lifted_by, command.reason)
-    await _announce(session, current.customer_ref)
+    await record_change(
+        session,
+        context,
+        current.customer_ref,
+        now,
+        MarkerChange(lifted, MarkerAction.LIFTED, command.reason),
+    )
     return lifted
 
 
@@ -325,7 +305,7 @@ async def set_preferences(
             set_={"preferred_language": language, "updated_at": func.now()},
         )
     )
-    await _announce(session, customer_ref)
+    await record_change(session, context, customer_ref, now)
 
 
 async def record_contact(
@@ -346,10 +326,10 @@ async def record_contact(
         customer_ref=customer_ref,
         channel=command.channel.value,
         occurred_at=occurred_at,
-        recorded_by=command.recorded_by,
+        recorded_by=context.actor,
         recorded_at=now,
     )
     session.add(row)
     await session.flush()
-    await _announce(session, customer_ref)
+    await record_change(session, context, customer_ref, now)
     return row

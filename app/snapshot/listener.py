@@ -14,14 +14,14 @@ import contextlib
 import gc
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import asyncpg
 
-from app.clock import utcnow
-from app.contact_check import answers
-from app.restrictions.service import CHANGES_CHANNEL
+from app.domain.time.clock import utcnow
+from app.persistence.changes import CHANGES_CHANNEL
 from app.snapshot import store
-from app.snapshot.state import Snapshot
+from app.snapshot.state import CustomerView, Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,16 @@ class ChangeFeed:
         connect_timeout: float,
         heartbeat_interval: float,
         on_reload: Callable[[float], None] | None = None,
+        prepare: Callable[[CustomerView, datetime], None] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.dsn = dsn
         self.connect_timeout = connect_timeout
         self.heartbeat_interval = heartbeat_interval
         self.on_reload = on_reload
+        # Prepares a customer's answers after a load (the read layer's cache), handed in
+        # so that the snapshot does not depend on the layer above it.
+        self.prepare = prepare or (lambda view, now: None)
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
         # Set once the first attempt has loaded the snapshot or found the database away.
@@ -150,7 +154,7 @@ class ChangeFeed:
         self.snapshot.answers_prepared = False
         now = utcnow()
         for count, ref in enumerate(list(self.snapshot.customers)):
-            answers.warm(self.snapshot.view(ref), now)
+            self.prepare(self.snapshot.view(ref), now)
             if count % 20 == 0:
                 # A few milliseconds at a time, so requests are not kept waiting.
                 await asyncio.sleep(0)
@@ -178,7 +182,7 @@ class ChangeFeed:
             state = await store.load_one(conn, ref, now)
             self.snapshot.put(ref, state)
             if state is not None:
-                answers.warm(self.snapshot.view(ref), now)
+                self.prepare(self.snapshot.view(ref), now)
 
     async def _follow(self, conn: asyncpg.Connection, queue: asyncio.Queue[str]) -> None:
         while True:

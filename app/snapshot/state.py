@@ -8,10 +8,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from app.contact_check.rules import NO_CONTACTS, ContactLog
-from app.restrictions.domain import Marker
+from app.domain.contact_rules import NO_CONTACTS, ContactLog
+from app.domain.markers import Marker
 
 NO_MARKERS: tuple[Marker, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """When the data answered from was last confirmed current, and whether it still is."""
+
+    as_of: datetime
+    stale: bool
 
 
 class CustomerView(NamedTuple):

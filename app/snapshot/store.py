@@ -9,10 +9,10 @@ from typing import Any
 
 import asyncpg
 
-from app.contact_check.params import PAST_AT_LIMIT
-from app.restrictions.domain import Marker
-from app.restrictions.kinds import Channel, MarkerKind
-from app.restrictions.mapping import marker_from_row
+from app.domain.contact_rules import PAST_AT_LIMIT
+from app.domain.markers import Marker
+from app.domain.vocabulary import Channel, MarkerKind
+from app.persistence.marker_rows import MARKER_COLUMNS, marker_from_row
 from app.snapshot.state import CustomerState
 
 # A quota counts the contacts of the whole period holding `at` (at most a calendar month:
@@ -20,8 +20,7 @@ from app.snapshot.state import CustomerState
 # contacts are not kept in memory.
 CONTACT_WINDOW = PAST_AT_LIMIT + timedelta(days=32)
 
-_MARKER_COLUMNS = """id, customer_ref, kind, details, services, starts_at, ends_at, review_due,
-    reason, created_by, created_at, version, lifted_at, lifted_by, lift_reason"""
+_MARKER_COLUMNS = ", ".join(MARKER_COLUMNS)
 
 CURRENT_MARKERS = f"""SELECT {_MARKER_COLUMNS} FROM markers
     WHERE lifted_at IS NULL AND (ends_at IS NULL OR ends_at > $1)"""

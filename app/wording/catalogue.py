@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Final, Protocol
 
-from app.contact_check.rules import Reason, ReasonCode, ReasonParams
-from app.restrictions.domain import Marker
-from app.restrictions.kinds import Language
+from app.domain.contact_rules import Reason, ReasonCode, ReasonParams
+from app.domain.markers import Marker
+from app.domain.vocabulary import Language
 from app.wording import en
 
 ReasonTemplate = Callable[[ReasonParams], str]

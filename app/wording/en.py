@@ -8,9 +8,8 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Final
 
-from app.contact_check.london import to_london
-from app.contact_check.rules import ReasonCode, ReasonParams
-from app.restrictions.details import (
+from app.domain.contact_rules import ReasonCode, ReasonParams
+from app.domain.details import (
     BehaviourContractDetails,
     ChannelLimitDetails,
     ContactQuotaDetails,
@@ -20,8 +19,9 @@ from app.restrictions.details import (
     SocialMediaBlockDetails,
     TelephoneScheduleDetails,
 )
-from app.restrictions.domain import Marker
-from app.restrictions.kinds import Channel, MarkerKind, QuotaPeriod
+from app.domain.markers import Marker
+from app.domain.time.london import to_london
+from app.domain.vocabulary import Channel, MarkerKind, QuotaPeriod
 
 CHANNEL_WORDS = {
     Channel.PHONE: "phone",

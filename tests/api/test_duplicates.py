@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.clock import utcnow
+from app.domain.time.clock import utcnow
 from tests.api.test_markers import KINDS_FLINTSHIRE
 from tests.conftest import Service, serve
 from tests.factories import marker

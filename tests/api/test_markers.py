@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.clock import utcnow
+from app.domain.time.clock import utcnow
 from tests.conftest import Service
 from tests.factories import marker, past
 

@@ -95,7 +95,7 @@ def test_a_bad_setting_stops_start_up_naming_it() -> None:
 async def test_readiness_follows_the_schema(admin_url: str, db_url: str) -> None:
     import asyncpg
 
-    from app.db import asyncpg_dsn
+    from app.persistence.db import asyncpg_dsn
     from tests.conftest import _recreate, serve
 
     bare = await _recreate(admin_url, "crs_unmigrated")

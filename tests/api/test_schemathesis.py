@@ -39,7 +39,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(admin_url: str) -> Iterator[str]:
-    from app.migrations import upgrade_to_head
+    from app.persistence.migrations import upgrade_to_head
 
     url = asyncio.run(_recreate(admin_url, "crs_fuzz"))
     upgrade_to_head(url)

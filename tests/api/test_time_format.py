@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.contact_check.london import LONDON
-from app.policy.profile import load_profile
-from app.policy.rules import latest_review_date
+from app.domain.policy.profile import load_profile
+from app.domain.policy.terms import latest_review_date
+from app.domain.time.london import LONDON
 from app.settings import PolicyProfileName
 from tests.conftest import Service
 from tests.factories import marker

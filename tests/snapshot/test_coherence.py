@@ -7,7 +7,7 @@ import time
 
 import asyncpg
 
-from app.db import asyncpg_dsn
+from app.persistence.db import asyncpg_dsn
 from tests.conftest import Service, serve
 from tests.factories import marker
 

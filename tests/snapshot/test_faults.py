@@ -19,9 +19,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from app.db import asyncpg_dsn
-from app.devdb import EmbeddedPostgres
-from app.migrations import upgrade_to_head
+from app.persistence.db import asyncpg_dsn
+from app.persistence.embedded import EmbeddedPostgres
+from app.persistence.migrations import upgrade_to_head
 from tests.conftest import ROOT, Service, _recreate, serve
 from tests.factories import marker
 

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.devdb import EmbeddedPostgres
-from app.migrations import upgrade_to_head
+from app.persistence.embedded import EmbeddedPostgres
+from app.persistence.migrations import upgrade_to_head
 from tests.conftest import ROOT, _recreate, serve
 from tests.factories import marker
 

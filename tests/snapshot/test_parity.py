@@ -9,7 +9,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.http_edges import SafeHeaders
+from app.web.http_edges import SafeHeaders
 from tests.conftest import Service
 from tests.factories import marker, past
 
@@ -115,7 +115,7 @@ async def test_fast_layer_and_routes_answer_alike(
 
 async def test_the_fast_layer_really_answers_plain_reads(seeded: Service) -> None:
     """Guards the parity test against passing because everything falls through."""
-    from app.fastpath import FastReads
+    from app.reads.fastpath import FastReads
 
     calls = 0
     layer = seeded.app.state.asgi_served

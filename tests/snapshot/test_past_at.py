@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.clock import utcnow
+from app.domain.time.clock import utcnow
 from tests.conftest import serve
 from tests.factories import marker, past
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from app.restrictions.details import ScheduleWindow
+from app.domain.details import ScheduleWindow
 
 LONDON = ZoneInfo("Europe/London")
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

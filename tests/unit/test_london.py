@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.contact_check.london import first_instant_at_or_after, local_wall, occurrences
+from app.domain.time.london import first_instant_at_or_after, local_wall, occurrences
 
 HOUR = timedelta(hours=1)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.contact_check.london import LONDON
-from app.restrictions.mapping import iso
+from app.domain.time.london import LONDON
+from app.reads.marker_json import iso
 
 instants = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2199, 12, 31), timezones=st.just(UTC)
@@ -31,10 +31,10 @@ def test_clock_change_hours_are_written_with_the_right_offset() -> None:
 def test_kept_marker_serialisation_is_the_marker_json() -> None:
     import orjson
 
-    from app.restrictions.details import ChannelLimitDetails
-    from app.restrictions.domain import Marker
-    from app.restrictions.kinds import Channel, MarkerKind
-    from app.restrictions.mapping import marker_bytes, marker_json
+    from app.domain.details import ChannelLimitDetails
+    from app.domain.markers import Marker
+    from app.domain.vocabulary import Channel, MarkerKind
+    from app.reads.marker_json import marker_bytes, marker_json
 
     start = datetime(2026, 12, 1, 9, tzinfo=UTC)
     marker = Marker(

@@ -1,5 +1,5 @@
 """Quota periods in London local time: a calendar day, a Monday-to-Sunday week, a calendar
-month (DOMAIN.md: contact_quota)."""
+month (docs/domain.md: time, kinds)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.contact_check.periods import period_bounds
-from app.restrictions.kinds import QuotaPeriod
+from app.domain.time.periods import period_bounds
+from app.domain.vocabulary import QuotaPeriod
 
 LONDON = ZoneInfo("Europe/London")
 CHANGES = tuple(

@@ -1,4 +1,4 @@
-"""Pure policy checks of an imposition's terms (DOMAIN.md: Review; Restrictions a formal
+"""Pure policy checks of an imposition's terms (docs/domain.md: formal, lifecycle; Restrictions a formal
 decision can impose; where the councils differ)."""
 
 from __future__ import annotations
@@ -13,8 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.policy.profile import PolicyProfile, load_profile
-from app.policy.rules import (
+from app.domain.details import (
+    ChannelLimitDetails,
+    ContactQuotaDetails,
+    MarkerDetails,
+    SocialMediaBlockDetails,
+    TelephoneScheduleDetails,
+)
+from app.domain.markers import Marker
+from app.domain.policy.profile import PolicyProfile, load_profile
+from app.domain.policy.terms import (
     add_months,
     check_terms,
     default_review_date,
@@ -22,15 +30,7 @@ from app.policy.rules import (
     latest_review_date,
     suspension_end,
 )
-from app.restrictions.details import (
-    ChannelLimitDetails,
-    ContactQuotaDetails,
-    MarkerDetails,
-    SocialMediaBlockDetails,
-    TelephoneScheduleDetails,
-)
-from app.restrictions.domain import Marker
-from app.restrictions.kinds import INFORMAL_KINDS, Channel, MarkerKind
+from app.domain.vocabulary import INFORMAL_KINDS, Channel, MarkerKind
 from app.settings import PolicyProfileName
 
 FLINTSHIRE = load_profile(PolicyProfileName.FLINTSHIRE)

@@ -1,4 +1,4 @@
-"""The contact check over markers (DOMAIN.md, "The contact check, kind by kind"): pure
+"""The contact check over markers (docs/domain.md: kinds, combining, next-allowed): pure
 functions, no database and no HTTP."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from app.contact_check.rules import (
+from app.domain.contact_rules import (
     NO_CONTACTS,
     ContactLog,
     allowed_channels,
@@ -20,7 +20,7 @@ from app.contact_check.rules import (
     denies,
     next_allowed_at,
 )
-from app.restrictions.details import (
+from app.domain.details import (
     BehaviourContractDetails,
     ChannelLimitDetails,
     ContactQuotaDetails,
@@ -32,8 +32,8 @@ from app.restrictions.details import (
     TelephoneScheduleDetails,
     TelephoneSuspensionDetails,
 )
-from app.restrictions.domain import Marker
-from app.restrictions.kinds import (
+from app.domain.markers import Marker
+from app.domain.vocabulary import (
     ALL_CHANNELS,
     Channel,
     Direction,

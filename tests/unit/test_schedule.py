@@ -1,4 +1,4 @@
-"""Weekly telephone windows read on the London clock (DOMAIN.md: telephone_schedule).
+"""Weekly telephone windows read on the London clock (docs/domain.md: time, kinds).
 
 The oracle is computed independently of `app.contact_check`: the instant's London wall time
 comes straight from zoneinfo, and each window is tested as written (days, start, end), with
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from app.contact_check.schedule import Segment, is_open, next_open, segments
-from app.restrictions.details import ScheduleWindow
-from app.restrictions.kinds import Weekday
+from app.domain.details import ScheduleWindow
+from app.domain.time.schedule import Segment, is_open, next_open, segments
+from app.domain.vocabulary import Weekday
 from tests.unit.oracles import DAY_NAMES, FALL_BACK, SPRING_FORWARD, oracle_open
 
 LONDON = ZoneInfo("Europe/London")

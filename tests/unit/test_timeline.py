@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.contact_check import schedule, timeline
-from app.restrictions.details import ScheduleWindow
-from app.restrictions.kinds import Weekday
+from app.domain.details import ScheduleWindow
+from app.domain.time import schedule, timeline
+from app.domain.vocabulary import Weekday
 
 CLOCK_CHANGES = [datetime(2026, 3, 29, 1, tzinfo=UTC), datetime(2026, 10, 25, 1, tzinfo=UTC)]
 times = st.sampled_from(

@@ -15,8 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.contact_check import periods
-from app.contact_check.rules import (
+from app.domain.contact_rules import (
     ContactLog,
     Reason,
     ReasonCode,
@@ -24,7 +23,7 @@ from app.contact_check.rules import (
     check_contact,
     denies,
 )
-from app.restrictions.details import (
+from app.domain.details import (
     BehaviourContractDetails,
     ChannelLimitDetails,
     ContactQuotaDetails,
@@ -36,8 +35,9 @@ from app.restrictions.details import (
     TelephoneScheduleDetails,
     TelephoneSuspensionDetails,
 )
-from app.restrictions.domain import Marker
-from app.restrictions.kinds import (
+from app.domain.markers import Marker
+from app.domain.time import periods
+from app.domain.vocabulary import (
     ALL_CHANNELS,
     Channel,
     Direction,

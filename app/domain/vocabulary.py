@@ -1,0 +1,97 @@
+"""Closed sets of the domain (docs/domain.md: vocabulary): channels, marker kinds, directions, outcomes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    LETTER = "letter"
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    SOCIAL_MEDIA = "social_media"
+
+
+ALL_CHANNELS: tuple[Channel, ...] = tuple(Channel)
+
+
+class MarkerKind(StrEnum):
+    TELEPHONE_SUSPENSION = "telephone_suspension"
+    CHANNEL_LIMIT = "channel_limit"
+    TELEPHONE_SCHEDULE = "telephone_schedule"
+    SINGLE_POINT_OF_CONTACT = "single_point_of_contact"
+    BEHAVIOUR_CONTRACT = "behaviour_contract"
+    READ_AND_FILE = "read_and_file"
+    CONTACT_QUOTA = "contact_quota"
+    SOCIAL_MEDIA_BLOCK = "social_media_block"
+
+
+# The short telephone restriction after a terminated call is not a formal decision;
+# every other kind is imposed by a formal decision and so must carry a review date.
+INFORMAL_KINDS = frozenset({MarkerKind.TELEPHONE_SUSPENSION})
+
+
+class Direction(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Outcome(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    ROUTE_TO_CONTACT = "route_to_contact"
+    READ_AND_FILE = "read_and_file"
+
+
+# Most restrictive first: docs/domain.md: vocabulary, combining: "deny beats read_and_file, which beats
+# route_to_contact, which beats allow".
+OUTCOME_SEVERITY = {
+    Outcome.ALLOW: 0,
+    Outcome.ROUTE_TO_CONTACT: 1,
+    Outcome.READ_AND_FILE: 2,
+    Outcome.DENY: 3,
+}
+
+
+class MarkerStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    LIFTED = "lifted"
+    EXPIRED = "expired"
+
+
+class Language(StrEnum):
+    EN = "en"
+    CY = "cy"
+
+
+class QuotaPeriod(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Weekday(StrEnum):
+    MONDAY = "monday"
+    TUESDAY = "tuesday"
+    WEDNESDAY = "wednesday"
+    THURSDAY = "thursday"
+    FRIDAY = "friday"
+    SATURDAY = "saturday"
+    SUNDAY = "sunday"
+
+    @property
+    def number(self) -> int:
+        """0 for Monday, as datetime.weekday() counts."""
+        return _WEEKDAY_INDEX[self]
+
+
+_WEEKDAY_INDEX = {day: i for i, day in enumerate(Weekday)}
+
+
+# The councils whose policies ship as profiles (app/domain/policy/profiles).
+class PolicyProfileName(StrEnum):
+    FLINTSHIRE = "flintshire"
+    WREXHAM = "wrexham"

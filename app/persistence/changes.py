@@ -1,0 +1,75 @@
+"""The change recorder: every write ends here, inside its own transaction.
+
+It keeps the version row of a changed marker (its history) and announces the change with
+NOTIFY, so that every replica's snapshot follows. NOTIFY is delivered only if the
+transaction commits, and after it does. The audit log and the event outbox join here, in
+the same transaction, when they arrive (docs/architecture.md)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import ActionContext
+from app.domain.markers import Marker
+from app.persistence.marker_rows import stored_state
+from app.persistence.tables import MarkerVersionRow
+
+CHANGES_CHANNEL = "crs_changes"
+
+
+class MarkerAction(StrEnum):
+    IMPOSED = "imposed"
+    VARIED = "varied"
+    LIFTED = "lifted"
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerChange:
+    """A marker as it stands after an action, and why the action was taken."""
+
+    marker: Marker
+    action: MarkerAction
+    note: str
+
+
+async def record_change(
+    session: AsyncSession,
+    context: ActionContext,
+    customer_ref: str,
+    at: datetime,
+    change: MarkerChange | None = None,
+) -> None:
+    """Record what changed for one customer: the marker's new version with who acted (from
+    the action's context) and why, then the announcement. A change with no marker (a
+    preference, a recorded contact) is only announced."""
+    if change is not None:
+        marker = change.marker
+        session.add(
+            MarkerVersionRow(
+                marker_id=uuid.UUID(marker.id),
+                version=marker.version,
+                action=change.action.value,
+                recorded_at=at,
+                recorded_by=context.actor,
+                note=change.note,
+                state=stored_state(marker),
+            )
+        )
+    await session.execute(
+        text("SELECT pg_notify(:channel, :ref)"), {"channel": CHANGES_CHANNEL, "ref": customer_ref}
+    )
+    session.info.setdefault(_CHANGED, {})[customer_ref] = None
+
+
+_CHANGED = "changed_customers"
+
+
+def changed_customers(session: AsyncSession) -> list[str]:
+    """The customers whose changes this session recorded, in the order first recorded."""
+    return list(session.info.get(_CHANGED, {}))
