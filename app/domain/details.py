@@ -15,7 +15,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -127,6 +126,21 @@ def clock_minutes(value: str) -> int:
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
+def _no_repeats(what: str) -> AfterValidator:
+    """Lists that name each item once (declared `uniqueItems` in the schema too)."""
+
+    def check(value: tuple[Any, ...]) -> tuple[Any, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"{what} must not repeat")
+        return value
+
+    return AfterValidator(check)
+
+
+Channels = Annotated[tuple[Channel, ...], _no_repeats("channels")]
+Weekdays = Annotated[tuple[Weekday, ...], _no_repeats("days")]
+
+
 class _Details(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -136,7 +150,7 @@ class TelephoneSuspensionDetails(_Details):
 
 
 class ChannelLimitDetails(_Details):
-    channels: tuple[Channel, ...] = Field(
+    channels: Channels = Field(
         min_length=1,
         max_length=len(Channel),
         description="The only channels the customer may use while the limit is in force "
@@ -145,16 +159,9 @@ class ChannelLimitDetails(_Details):
         json_schema_extra={"uniqueItems": True},
     )
 
-    @field_validator("channels")
-    @classmethod
-    def _unique(cls, value: tuple[Channel, ...]) -> tuple[Channel, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("channels must not repeat")
-        return value
-
 
 class ScheduleWindow(_Details):
-    days: tuple[Weekday, ...] = Field(
+    days: Weekdays = Field(
         min_length=1,
         max_length=7,
         description="Days of the week the window opens on (no repeats).",
@@ -172,13 +179,6 @@ class ScheduleWindow(_Details):
         "into the next day.",
         examples=["12:00"],
     )
-
-    @field_validator("days")
-    @classmethod
-    def _unique_days(cls, value: tuple[Weekday, ...]) -> tuple[Weekday, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("days must not repeat")
-        return value
 
     @model_validator(mode="after")
     def _not_empty(self) -> ScheduleWindow:
@@ -235,7 +235,9 @@ class BehaviourContractDetails(_Details):
 
 
 class ReadAndFileDetails(_Details):
-    channels: tuple[Literal[Channel.LETTER, Channel.EMAIL], ...] = Field(
+    channels: Annotated[
+        tuple[Literal[Channel.LETTER, Channel.EMAIL], ...], _no_repeats("channels")
+    ] = Field(
         default=(Channel.LETTER, Channel.EMAIL),
         min_length=1,
         max_length=2,
@@ -243,13 +245,6 @@ class ReadAndFileDetails(_Details):
         "(no repeats).",
         json_schema_extra={"uniqueItems": True},
     )
-
-    @field_validator("channels")
-    @classmethod
-    def _unique(cls, value: tuple[Channel, ...]) -> tuple[Channel, ...]:
-        if len(set(value)) != len(value):
-            raise ValueError("channels must not repeat")
-        return value
 
 
 class ContactQuotaDetails(_Details):

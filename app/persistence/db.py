@@ -24,6 +24,16 @@ from app.problems import ProblemError, database_unavailable, unavailable
 from app.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# What a call to the database raises when the database, not the request, is at fault
+# (refused, dropped, shutting down, timed out): the reads fall back on these.
+DATABASE_ERRORS = (
+    OSError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    TimeoutError,
+)
 T = TypeVar("T")
 
 # How long closing a connection may wait for the server to acknowledge. SQLAlchemy closes

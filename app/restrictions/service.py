@@ -152,6 +152,21 @@ async def impose_marker(
     return marker
 
 
+async def _save(
+    session: AsyncSession,
+    context: ActionContext,
+    row: MarkerRow,
+    change: MarkerChange,
+    now: datetime,
+) -> None:
+    """Write a marker's new version onto its row and record the change; the previous
+    version stays in its history."""
+    for column, value in marker_row(change.marker).items():
+        setattr(row, column, value)
+    row.updated_at = now
+    await record_change(session, context, change.marker.customer_ref, now, change)
+
+
 async def _locked_marker(session: AsyncSession, marker_id: uuid.UUID) -> MarkerRow:
     row = await session.get(MarkerRow, marker_id, with_for_update=True)
     if row is None:
@@ -224,19 +239,8 @@ async def vary_marker(
     faults = [f for f in faults if f[0] != "kind"]
     if faults:
         raise _rejected(faults)
-    row.details = varied.details.model_dump(mode="json")
-    row.services = list(varied.services) if varied.services is not None else None
-    row.starts_at = varied.starts_at
-    row.ends_at = varied.ends_at
-    row.review_due = varied.review_due
-    row.version = varied.version
-    row.updated_at = now
-    await record_change(
-        session,
-        context,
-        current.customer_ref,
-        now,
-        MarkerChange(varied, MarkerAction.VARIED, command.reason),
+    await _save(
+        session, context, row, MarkerChange(varied, MarkerAction.VARIED, command.reason), now
     )
     return varied
 
@@ -261,14 +265,8 @@ async def lift_marker(
         lift_reason=command.reason,
         version=current.version + 1,
     )
-    row.lifted_at, row.lifted_by, row.lift_reason = now, context.actor, command.reason
-    row.version, row.updated_at = lifted.version, now
-    await record_change(
-        session,
-        context,
-        current.customer_ref,
-        now,
-        MarkerChange(lifted, MarkerAction.LIFTED, command.reason),
+    await _save(
+        session, context, row, MarkerChange(lifted, MarkerAction.LIFTED, command.reason), now
     )
     return lifted
 

@@ -20,18 +20,11 @@ import asyncpg
 
 from app.domain.time.clock import utcnow
 from app.persistence.changes import CHANGES_CHANNEL
+from app.persistence.db import DATABASE_ERRORS
 from app.snapshot import store
 from app.snapshot.state import CustomerView, Snapshot
 
 log = logging.getLogger(__name__)
-
-_DB_ERRORS = (
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    TimeoutError,
-)
 
 
 class ChangeFeed:
@@ -84,7 +77,7 @@ class ChangeFeed:
                 await self._session()
             except asyncio.CancelledError:
                 raise
-            except _DB_ERRORS as error:
+            except DATABASE_ERRORS as error:
                 self.snapshot.listening = False
                 if isinstance(error, TimeoutError):
                     # The server stopped answering (frozen or overloaded): reads stop
@@ -108,7 +101,7 @@ class ChangeFeed:
     async def _session(self) -> None:
         try:
             conn = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)
-        except _DB_ERRORS:
+        except DATABASE_ERRORS:
             self.snapshot.db_reachable = False
             self.snapshot.reads_tripped = True
             self.first_attempt.set()

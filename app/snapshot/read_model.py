@@ -21,20 +21,13 @@ from datetime import datetime
 import asyncpg
 
 from app.domain.markers import Marker
-from app.persistence.db import bounded
+from app.persistence.db import DATABASE_ERRORS, bounded
 from app.problems import ProblemError
 from app.snapshot import store
 from app.snapshot.state import NO_MARKERS, CustomerState, CustomerView, Freshness, Snapshot
 
 log = logging.getLogger(__name__)
 
-_DB_ERRORS = (
-    OSError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    TimeoutError,
-)
 # While the breaker is open, how often one background probe asks the database whether it
 # answers again. Normally the change feed closes the breaker first, once it has reloaded
 # (within a few seconds of the database's return); reads asking a server that has just
@@ -135,7 +128,7 @@ class ReadModel:
     async def _probe_once(self) -> None:
         try:
             await bounded(self._ping(), self.budget)
-        except _DB_ERRORS as error:
+        except DATABASE_ERRORS as error:
             log.info("database still not answering reads: %s", type(error).__name__)
         else:
             self.snapshot.reads_tripped = False
@@ -161,7 +154,7 @@ class ReadModel:
         if self._direct():
             try:
                 state = await bounded(self._load(customer_ref, now), self.budget)
-            except _DB_ERRORS as error:
+            except DATABASE_ERRORS as error:
                 self._tripped(error, "read")
             else:
                 if state is None:
@@ -181,7 +174,7 @@ class ReadModel:
         if not snapshot.is_fresh(now) and self._direct():
             try:
                 states = await bounded(self._load_many(customer_refs, now), self.budget)
-            except _DB_ERRORS as error:
+            except DATABASE_ERRORS as error:
                 self._tripped(error, "batch")
             else:
                 views = []
@@ -207,7 +200,7 @@ class ReadModel:
             generation = self.snapshot.generation(customer_ref)
             try:
                 state = await bounded(self._load(customer_ref, now), self.budget)
-            except _DB_ERRORS as error:
+            except DATABASE_ERRORS as error:
                 log.warning("refresh after write left to the change feed: %s", type(error).__name__)
                 return
             # If the change feed replaced the entry while this load ran, this load may be
@@ -239,6 +232,6 @@ class ReadModel:
             raise history_unavailable()
         try:
             return await bounded(self._load_history(customer_ref), self.budget)
-        except _DB_ERRORS as error:
+        except DATABASE_ERRORS as error:
             self._tripped(error, "history")
             raise history_unavailable() from error
