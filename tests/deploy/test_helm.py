@@ -570,42 +570,82 @@ def test_config_reaches_the_pods(chart: helm.Chart) -> None:
     docs = render(chart, load_values(EXAMPLES_DIR / "wrexham-azure.yaml"))
     cm = one(docs, "ConfigMap")
     assert cm["data"]["POLICY_PROFILE"] == "wrexham"
-    assert cm["data"]["OIDC_ISSUER"].startswith("https://login.microsoftonline.com/")
+    assert cm["data"]["DB_POOL_SIZE"] == "5"
     deployment = one(docs, "Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["envFrom"] == [{"configMapRef": {"name": cm["metadata"]["name"]}}]
-    env = {e["name"]: e for e in container["env"]}
-    assert env["WEBHOOK_SIGNING_SECRET"]["valueFrom"]["secretKeyRef"] == {
-        "name": "crs-webhook",
-        "key": "WEBHOOK_SIGNING_SECRET",
-    }
+    assert {e["name"] for e in container["env"]} == {"DATABASE_URL"}
     assert container["image"].endswith("@sha256:" + "0" * 64)
     job = one(docs, "Job")
     job_env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert job_env["POLICY_PROFILE"]["value"] == "wrexham"
 
 
-def test_oidc_from_secret(chart: helm.Chart) -> None:
-    docs = render(chart, {"oidc": {"existingSecret": {"name": "crs-oidc"}}})
-    (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
-    env = {e["name"]: e for e in container["env"]}
-    assert env["OIDC_ISSUER"]["valueFrom"]["secretKeyRef"] == {
-        "name": "crs-oidc",
-        "key": "OIDC_ISSUER",
-    }
-    assert env["OIDC_AUDIENCE"]["valueFrom"]["secretKeyRef"]["key"] == "OIDC_AUDIENCE"
-    assert "OIDC_ISSUER" not in one(docs, "ConfigMap")["data"]
-    # Unset by default.
-    (default_container,) = one(render(chart), "Deployment")["spec"]["template"]["spec"][
-        "containers"
-    ]
-    assert {e["name"] for e in default_container["env"]} == {"DATABASE_URL"}
-
-
-def test_oidc_plain_and_secret_together_is_refused(chart: helm.Chart) -> None:
-    values = {"oidc": {"issuer": "https://idp.example", "existingSecret": {"name": "crs-oidc"}}}
-    with pytest.raises(helm.HelmError, match="oidc"):
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"oidc": {"issuer": "https://login.microsoftonline.com/tenant/v2.0"}},
+        {"webhook": {"signingSecret": {"name": "crs-webhook", "key": "SECRET"}}},
+    ],
+    ids=["oidc", "webhook"],
+)
+def test_settings_of_features_not_built_yet_are_refused(
+    values: dict[str, Any], chart: helm.Chart
+) -> None:
+    """The app would ignore them, so the chart refuses them rather than pass them on."""
+    with pytest.raises(helm.HelmValuesError, match=next(iter(values))):
         render(chart, values)
+
+
+# Variables the app reads itself, outside Settings (app/observability/tracing.py).
+READ_OUTSIDE_SETTINGS = frozenset({"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"})
+
+
+def settings_env_names() -> frozenset[str]:
+    """The variables app.settings.Settings reads: its field names, upper-cased."""
+    from app.settings import Settings
+
+    assert not Settings.model_config.get("env_prefix"), "update this for the prefix"
+    return frozenset(name.upper() for name in Settings.model_fields)
+
+
+def test_read_outside_settings_is_read_by_the_app() -> None:
+    source = (REPO / "app" / "observability" / "tracing.py").read_text()
+    for name in READ_OUTSIDE_SETTINGS:
+        assert f'"{name}"' in source, f"{name} is no longer read by the app"
+
+
+@pytest.mark.parametrize(
+    "values_file", [None, *EXAMPLES], ids=lambda p: p.name if p else "defaults"
+)
+def test_every_variable_the_chart_sets_is_read_by_the_app(
+    values_file: Path | None, chart: helm.Chart
+) -> None:
+    """Settings ignore unknown variables, so a variable the app does not read would be
+    silently dropped: the chart sets only what the app reads (config.extraEnv aside)."""
+    values = load_values(values_file) if values_file else {}
+    # Switch on every optional variable so that its name is checked too.
+    values = copy.deepcopy(values)
+    config = values.setdefault("config", {})
+    config.setdefault("corsAllowOrigins", ["https://crm.example.gov.uk"])
+    config.setdefault("otel", {}).setdefault("endpoint", "http://otel-collector:4318")
+    # extraEnv is the escape hatch for variables libraries read; it is not the chart's own.
+    assert not config.get("extraEnv")
+    docs = render(chart, values)
+
+    read = settings_env_names() | READ_OUTSIDE_SETTINGS
+    config_map = one(docs, "ConfigMap")
+    set_by_chart = {f"ConfigMap {name}" for name in config_map["data"]}
+    assert {"ConfigMap CORS_ALLOW_ORIGINS", "ConfigMap OTEL_EXPORTER_OTLP_ENDPOINT"} <= set_by_chart
+    for doc, spec in pod_specs(docs):
+        for container in containers(spec):
+            for env in container.get("env", []):
+                set_by_chart.add(f"{doc['kind']} {env['name']}")
+            for source in container.get("envFrom", []):
+                assert source == {"configMapRef": {"name": config_map["metadata"]["name"]}}
+    assert "DATABASE_URL" in read  # from the Secret, read by Settings like the rest
+    unread = sorted(entry for entry in set_by_chart if entry.split(" ", 1)[1] not in read)
+    assert unread == [], f"the chart sets variables the app does not read: {unread}"
 
 
 def test_config_change_rolls_the_pods(chart: helm.Chart, default_docs: list[Manifest]) -> None:

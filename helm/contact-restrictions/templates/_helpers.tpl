@@ -120,9 +120,6 @@ DATABASE_URL, always from the pre-existing Secret (never a literal).
 Checks of combinations the schema cannot express well.
 */}}
 {{- define "crs.validate" -}}
-{{- if and .Values.oidc.existingSecret.name (or .Values.oidc.issuer .Values.oidc.audience) }}
-{{- fail "oidc: set either oidc.issuer/oidc.audience or oidc.existingSecret.name, not both" }}
-{{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not be greater than autoscaling.maxReplicas" }}
 {{- end }}
