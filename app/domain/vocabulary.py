@@ -1,8 +1,10 @@
-"""Closed sets of the domain (docs/domain.md: vocabulary): channels, marker kinds, directions, outcomes."""
+"""Closed sets of the domain (docs/domain.md: vocabulary): channels, marker kinds, directions,
+outcomes, and the actions the decision matrix rules on."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeAlias
 
 
 class Channel(StrEnum):
@@ -95,3 +97,22 @@ _WEEKDAY_INDEX = {day: i for i, day in enumerate(Weekday)}
 class PolicyProfileName(StrEnum):
     FLINTSHIRE = "flintshire"
     WREXHAM = "wrexham"
+
+
+class Action(StrEnum):
+    """Every operation the decision matrix rules on (docs/domain.md: matrix). `check_contact`
+    covers both forms of the contact check and the batch."""
+
+    READ_RESTRICTIONS = "read_restrictions"
+    CHECK_CONTACT = "check_contact"
+    READ_MARKER = "read_marker"
+    IMPOSE_MARKER = "impose_marker"
+    VARY_MARKER = "vary_marker"
+    LIFT_MARKER = "lift_marker"
+    SET_PREFERENCES = "set_preferences"
+    RECORD_CONTACT = "record_contact"
+
+
+# A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:
+# each council names its own roles, and a token may carry names no profile knows.
+Role: TypeAlias = str

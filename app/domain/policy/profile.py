@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from app.domain.policy.access import AccessPolicy, ProfileError, parse_access
 from app.domain.vocabulary import MarkerKind, PolicyProfileName
 
 _PROFILES = Path(__file__).parent / "profiles"
@@ -21,17 +24,32 @@ class PolicyProfile:
     review_within_months: int
     kinds: frozenset[MarkerKind]
     appeal_working_days: int
+    # Who may do what: the roles, their seniority and the decision matrix (policy/matrix.py).
+    # Left out of equality and hashing (it holds dicts), so a profile stays usable as a key.
+    access: AccessPolicy = field(compare=False)
 
 
-@cache
-def load_profile(name: PolicyProfileName) -> PolicyProfile:
-    raw = tomllib.loads((_PROFILES / f"{name.value}.toml").read_text(encoding="utf-8"))
+def parse_profile(raw: Mapping[str, Any], source: str) -> PolicyProfile:
+    """A profile from its TOML data; `source` names the file in any ProfileError."""
+    kinds: set[MarkerKind] = set()
+    for kind in raw["kinds"]:
+        try:
+            kinds.add(MarkerKind(kind))
+        except ValueError:
+            raise ProfileError(f"{source}: kinds: unknown marker kind {kind!r}") from None
     hours = int(raw["telephone_suspension_default_hours"])
     return PolicyProfile(
         name=PolicyProfileName(raw["name"]),
         council=str(raw["council"]),
         telephone_suspension_default=timedelta(hours=hours) if hours > 0 else None,
         review_within_months=int(raw["review_within_months"]),
-        kinds=frozenset(MarkerKind(k) for k in raw["kinds"]),
+        kinds=frozenset(kinds),
         appeal_working_days=int(raw["appeal_working_days"]),
+        access=parse_access(raw.get("roles"), raw.get("matrix"), frozenset(kinds), source),
     )
+
+
+@cache
+def load_profile(name: PolicyProfileName) -> PolicyProfile:
+    path = _PROFILES / f"{name.value}.toml"
+    return parse_profile(tomllib.loads(path.read_text(encoding="utf-8")), path.name)
