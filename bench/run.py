@@ -40,6 +40,7 @@ import httpx
 
 from bench import report, seed
 from bench.load import WrkFailed, WrkResult, run_wrk, wrk_version
+from bench.matrix import matrix_row
 from bench.servers import CpuMeter, Running, ServerFailed, machine_cpu_seconds, serve
 
 RESULTS = report.RESULTS
@@ -585,6 +586,7 @@ def main() -> int:
     finally:
         if os.environ.get("BENCH_KEEP_DB") != "1":
             db.stop_if_started_here()
+    rows.append(matrix_row())
 
     rows = finish_rows(_ordered(rows))
     document = {
@@ -617,7 +619,7 @@ def main() -> int:
 ORDER = [
     "limit", "healthz", "crm_mixed", "check_mixed", "check_flat_mixed", "crm_restricted",
     "check_restricted", "crm_half", "check_half", "service_1m", "crm_mixed_10k", "scale_ratio",
-    "batch_sequential", "batch_concurrent",
+    "batch_sequential", "batch_concurrent", "matrix_check",
 ]  # fmt: skip
 
 
