@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.domain.policy import profile as profile_module
 from app.domain.policy.access import ProfileError
 from app.domain.policy.matrix import decide
 from app.domain.policy.profile import PolicyProfile, load_profile, parse_profile
@@ -243,7 +244,9 @@ def test_contact_quota_only_under_wrexham(action: Action, roles: frozenset[str])
 
 # -- the data is refused when wrong ---------------------------------------------------
 
-SOURCE = Path("app/domain/policy/profiles/flintshire.toml").read_text(encoding="utf-8")
+SOURCE = (Path(profile_module.__file__).parent / "profiles" / "flintshire.toml").read_text(
+    encoding="utf-8"
+)
 
 
 def edited(change: Callable[[dict[str, Any]], None]) -> PolicyProfile:

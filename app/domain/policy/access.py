@@ -41,10 +41,7 @@ class AccessPolicy:
     juniors: Mapping[Role, frozenset[Role]]
     # (action, None) for an action decided once; (action, kind) for a KIND_ACTIONS one
     rules: Mapping[tuple[Action, MarkerKind | None], Rule]
-
-    @property
-    def roles(self) -> frozenset[Role]:
-        return frozenset(self.staff_roles) | frozenset(self.machine_roles)
+    roles: frozenset[Role]  # every role declared, staff and machine
 
 
 def _fail(source: str, where: str, message: str) -> ProfileError:
@@ -220,4 +217,4 @@ def parse_access(
                 f"[matrix] {action.value}",
                 "must be a table of kind = [roles], or the name of another per-kind action",
             )
-    return AccessPolicy(staff, machine, juniors, rules)
+    return AccessPolicy(staff, machine, juniors, rules, frozenset(inherits))
