@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -15,6 +15,9 @@ from app.domain.vocabulary import PolicyProfileName
 # A browser's Origin: scheme, host, optional port. No wildcard: the answers carry personal
 # data, so each CRM origin is named.
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+# Asymmetric only: an HMAC algorithm would let anyone holding the published key sign.
+_SIGNING_ALGORITHMS = ("RS256", "ES256", "PS256")
 
 
 class Settings(BaseSettings):
@@ -81,6 +84,57 @@ class Settings(BaseSettings):
                         "https://crm.example.gov.uk (scheme, host and optional port; no path, "
                         "no wildcard)"
                     )
+        return value
+
+    # Bearer-token verification (issue 14). Unset OIDC_ISSUER: no identity provider is
+    # configured. The key set comes from OIDC discovery on the issuer, or from OIDC_JWKS_URL.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None
+    oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256",)
+    oidc_provider: Literal["entra", "keycloak", "generic"] = "generic"
+    # The provider's role names (named by each council's IT) to the policy profile's roles.
+    oidc_role_map: dict[str, str] = Field(default_factory=dict)
+    oidc_name_claim: str = Field(default="name", min_length=1)
+    oidc_client_id: str | None = None
+    oidc_jwks_refresh_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    oidc_jwks_refetch_cooldown_seconds: float = Field(default=30.0, ge=0, le=3600)
+    # How long the last good key set is used while refreshes fail; past it, tokens are refused.
+    oidc_jwks_max_stale_seconds: float = Field(default=3600.0, gt=0, le=7 * 86_400)
+    oidc_fetch_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    oidc_max_token_bytes: int = Field(default=8192, ge=512, le=65_536)
+    oidc_token_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
+    oidc_token_cache_max_ttl_seconds: float = Field(default=300.0, gt=0, le=86_400)
+
+    @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "oidc_client_id")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None
+
+    @field_validator("oidc_algorithms", mode="before")
+    @classmethod
+    def _algorithms(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            if not value:
+                raise ValueError("must name at least one algorithm")
+            for name in value:
+                if name not in _SIGNING_ALGORITHMS:
+                    raise ValueError(
+                        "must be a comma-separated list of " + ", ".join(_SIGNING_ALGORITHMS)
+                    )
+        return value
+
+    @field_validator("oidc_role_map")
+    @classmethod
+    def _role_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for source, target in value.items():
+            if not source or not target:
+                raise ValueError(
+                    'must be a JSON object of non-empty role names, e.g. {"CRS.TeamLeader": '
+                    '"team_leader"}'
+                )
         return value
 
 
