@@ -64,9 +64,6 @@ class ReadOperation:
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", frozenset(p.name for p in self.query))
 
-    def default(self, name: str) -> str | None:
-        return next(p.default for p in self.query if p.name == name)
-
 
 PREFIX: Final = "/customers/"
 _REF = "{customer_ref}"
