@@ -1,10 +1,11 @@
-"""Who is acting, and the one dependency every operation passes through.
+"""Who is acting, and the one decision every operation passes through.
 
 Authentication and the decision matrix arrive with the decision engine. Until then every
-operation already names its `Action` and receives an `ActionContext` from `authorise`, so
-the token check and the matrix become one change here. On the hot reads the fast layer
-asks `TokenCache` for an already-verified token (until its expiry) instead of checking a
-signature per request."""
+operation already names its `Action` and gets its `ActionContext` from `decide`: every
+route through the `authorise` dependency, the fast layer directly. So the token check and
+the matrix become one change here, in `decide`. On the hot reads it is to ask `TokenCache`
+for an already-verified token (until its expiry) instead of checking a signature per
+request."""
 
 from __future__ import annotations
 
@@ -12,6 +13,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from time import monotonic
+
+from starlette.requests import Request
+
+from app.problems import NotAuthenticated, NotPermitted
+
+# Lower case, as HTTP/2 and ASGI carry header names.
+AUTHORIZATION_HEADER = "authorization"
 
 
 class Action(StrEnum):
@@ -50,15 +58,44 @@ class ActionContext:
         return replace(self, recorded_as=staff_id)
 
 
-def authorise(action: Action) -> Callable[[], Awaitable[ActionContext]]:
-    """The dependency for an operation. Today it admits everyone (there is no identity
-    provider yet); the decision engine replaces its body with token verification and the
-    decision-matrix check for `action`."""
+# Shared, not made per request: a context is immutable (`acting_as` copies it), and the
+# fast layer asks for one on every hot read.
+_ADMITTED = {action: ActionContext(action, ANONYMOUS) for action in Action}
 
-    async def dependency() -> ActionContext:
-        return ActionContext(action, ANONYMOUS)
+
+def decide(action: Action, authorization: str | None) -> ActionContext:
+    """Who is asking (from the Authorization header's value, None when absent), and
+    whether they may do `action`: the context to act in, or NotAuthenticated (401) or
+    NotPermitted (403). Today it admits everyone, anonymously (there is no identity
+    provider yet); the identity issue verifies the bearer token here, through `TokenCache`,
+    and checks the decision matrix for `action`."""
+    return _ADMITTED[action]
+
+
+def authorise(action: Action) -> Callable[[Request], Awaitable[ActionContext]]:
+    """The dependency for an operation: `decide` with the request's Authorization header.
+    It reads the header from the request rather than declaring it, so that it adds no
+    parameter to every operation in the OpenAPI."""
+
+    async def dependency(request: Request) -> ActionContext:
+        return decide(action, request.headers.get(AUTHORIZATION_HEADER))
 
     return dependency
+
+
+# Named here so that the identity issue raises them from `decide` without a new import.
+__all__ = [
+    "ANONYMOUS",
+    "AUTHORIZATION_HEADER",
+    "Action",
+    "ActionContext",
+    "NotAuthenticated",
+    "NotPermitted",
+    "Principal",
+    "TokenCache",
+    "authorise",
+    "decide",
+]
 
 
 class TokenCache:

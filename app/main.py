@@ -25,6 +25,7 @@ from app.observability.tracing import configure_tracing
 from app.operations.health import router as health_router
 from app.persistence.db import Database, asyncpg_dsn
 from app.reads import answers
+from app.reads.contract import UNLOGGED_ROUTES
 from app.reads.fastpath import FastReads
 from app.reads.router import router as checks_router
 from app.restrictions.router import router as restrictions_router
@@ -155,6 +156,6 @@ def build_asgi(app: FastAPI) -> ASGIApp:
     FastAPI for everything else."""
     settings: Settings = app.state.settings
     body_limit = BodyLimit(app, settings.max_body_bytes, settings.body_read_timeout_seconds)
-    rest = SafeHeaders(RequestContext(body_limit, app.state.metrics))
+    rest = SafeHeaders(RequestContext(body_limit, app.state.metrics, UNLOGGED_ROUTES))
     fast = FastReads(rest, lambda: app.state)
     return HeadAsGet(with_cors(fast, settings.cors_allow_origins))

@@ -93,6 +93,30 @@ def database_unavailable(retry_after: int = 5) -> ProblemError:
     )
 
 
+class NotAuthenticated(ProblemError):
+    """Who is asking cannot be told: no credentials, or none that verify."""
+
+    def __init__(
+        self, detail: str = "Give a valid bearer token in the Authorization header."
+    ) -> None:
+        super().__init__(
+            401,
+            "not-authenticated",
+            "You are not authenticated.",
+            detail,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+class NotPermitted(ProblemError):
+    """Who is asking is known, and may not do this."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            403, "not-permitted", "You may not do that.", f"Your roles do not permit {action}."
+        )
+
+
 def problem_body(
     status: int,
     slug: str,

@@ -15,9 +15,6 @@ from app.observability.metrics import Metrics
 log = logging.getLogger("app.requests")
 
 _HEADER = b"x-request-id"
-_HOT_ROUTES = frozenset(
-    {"/customers/{customer_ref}/restrictions", "/customers/{customer_ref}/contact-check"}
-)
 
 
 def incoming_id(scope: Scope) -> str | None:
@@ -31,9 +28,14 @@ def incoming_id(scope: Scope) -> str | None:
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, unlogged_routes: frozenset[str] = frozenset()
+    ) -> None:
+        """`unlogged_routes`: the templates of the hot reads (app/reads/contract.py), logged
+        only when they fail; this layer sits below the reads, so they are handed in."""
         self.app = app
         self.metrics = metrics
+        self.unlogged_routes = unlogged_routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,12 +58,11 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = perf_counter() - started
-            route = str(
-                scope.get("route_template") or getattr(scope.get("route"), "path", "unmatched")
-            )
+            # The template FastAPI matched (the fast layer records its own answers).
+            route = str(getattr(scope.get("route"), "path", "unmatched"))
             method = scope["method"]
             self.metrics.observe_request(method, route, status, seconds)
-            if route not in _HOT_ROUTES or status >= 500:
+            if route not in self.unlogged_routes or status >= 500:
                 # Route templates only: paths carry customer references.
                 log.info(
                     "request",

@@ -17,27 +17,33 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.domain.time.clock import whole_second
+from app.auth import decide
 from app.domain.vocabulary import Channel, Direction
 from app.observability.requests import incoming_id
+from app.problems import ProblemError
 from app.reads.answers import Answer, contact_check_answer, restrictions_answer
-from app.reads.params import (
+from app.reads.contract import (
+    AUTHORIZATION,
+    CHECK,
+    DEFAULT_DIRECTION,
+    DEFAULT_FORMAT,
+    DEFAULT_INCLUDE,
+    FLAT_CHECK,
+    IF_NONE_MATCH,
     IF_NONE_MATCH_LIMIT,
-    parse_at,
-    valid_customer_ref,
-    valid_service,
+    PREFIX,
+    RESTRICTIONS,
+    ReadOperation,
+    default_at,
 )
+from app.reads.params import parse_at, valid_customer_ref, valid_service
 from app.snapshot.state import Freshness
 
-RESTRICTIONS_ROUTE = "/customers/{customer_ref}/restrictions"
-CHECK_ROUTE = "/customers/{customer_ref}/contact-check"
-FLAT_CHECK_ROUTE = "/customers/{customer_ref}/contact-check/flat"
-_PREFIX = "/customers/"
-_RESTRICTIONS = "/restrictions"
-_CHECK = "/contact-check"
-_FLAT_CHECK = "/contact-check/flat"
 _CHANNELS = {c.value: c for c in Channel}
 _DIRECTIONS = {d.value: d for d in Direction}
+_AUTHORIZATION = AUTHORIZATION.encode()
+_IF_NONE_MATCH = IF_NONE_MATCH.encode()
+_FORMATS = ("json", "flat")
 
 
 def _query(raw: bytes, allowed: frozenset[str]) -> dict[str, str] | None:
@@ -54,6 +60,33 @@ def _query(raw: bytes, allowed: frozenset[str]) -> dict[str, str] | None:
             return None
         params[name] = value
     return params
+
+
+def _headers(scope: Scope, etag: bool) -> tuple[str | None, str | None] | None:
+    """The Authorization and (where `etag`) If-None-Match values, or None for anything
+    the routes read their own way: either header repeated, or If-None-Match too long."""
+    authorization = if_none_match = None
+    for name, value in scope["headers"]:
+        if name == _AUTHORIZATION:
+            if authorization is not None:
+                return None
+            authorization = value.decode("latin-1")
+        elif etag and name == _IF_NONE_MATCH:
+            if if_none_match is not None:
+                return None
+            if_none_match = value.decode("latin-1")
+            if len(if_none_match) > IF_NONE_MATCH_LIMIT:
+                return None
+    return authorization, if_none_match
+
+
+def _admitted(operation: ReadOperation, authorization: str | None) -> bool:
+    """The routes' own decision; when it refuses, they give the problem."""
+    try:
+        decide(operation.action, authorization)
+    except ProblemError:
+        return False
+    return True
 
 
 class FastReads:
@@ -76,21 +109,22 @@ class FastReads:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
             started = perf_counter()
-            answer = self._answer(scope)
-            if answer is not None:
+            answered = self._answer(scope)
+            if answered is not None:
+                operation, answer = answered
                 # This layer stands outermost, so it gives its answers the request id and
                 # records their metrics itself, as RequestContext does for the rest.
                 rid = incoming_id(scope) or f"{getrandbits(64):016x}"
                 await _send(send, answer, rid.encode())
                 self._metrics.observe_request(
-                    "GET", scope["route_template"], answer.status, perf_counter() - started
+                    "GET", operation.template, answer.status, perf_counter() - started
                 )
                 return
         await self.app(scope, receive, send)
 
-    def _answer(self, scope: Scope) -> Answer | None:
+    def _answer(self, scope: Scope) -> tuple[ReadOperation, Answer] | None:
         path: str = scope["path"]
-        if not path.startswith(_PREFIX):
+        if not path.startswith(PREFIX):
             return None
         if self._clock is None and not self._resolve():
             return None
@@ -103,85 +137,75 @@ class FastReads:
         # confirmed state, marked stale, at once (app/snapshot/reads.py); so does this layer.
         if _stale and not (snapshot.reads_tripped and snapshot.loaded):
             return None
-        if path.endswith(_RESTRICTIONS):
-            ref = path[len(_PREFIX) : -len(_RESTRICTIONS)]
+        if path.endswith(RESTRICTIONS.suffix):
+            ref = path[len(PREFIX) : -len(RESTRICTIONS.suffix)]
             answer = self._restrictions(scope, snapshot, ref, now)
-            if answer is not None:
-                scope["route_template"] = RESTRICTIONS_ROUTE
-            return answer
-        if path.endswith(_CHECK):
-            ref = path[len(_PREFIX) : -len(_CHECK)]
-            answer = self._check(scope, snapshot, ref, now, _CHECK_PARAMS, None)
-            if answer is not None:
-                scope["route_template"] = CHECK_ROUTE
-                self._metrics.count_outcome(answer.outcome, scope["check_channel"])
-            return answer
-        if path.endswith(_FLAT_CHECK):
-            ref = path[len(_PREFIX) : -len(_FLAT_CHECK)]
-            answer = self._check(scope, snapshot, ref, now, _FLAT_CHECK_PARAMS, "flat")
-            if answer is not None:
-                scope["route_template"] = FLAT_CHECK_ROUTE
-                self._metrics.count_outcome(answer.outcome, scope["check_channel"])
-            return answer
+            return None if answer is None else (RESTRICTIONS, answer)
+        for operation, form in _CHECKS:
+            if path.endswith(operation.suffix):
+                ref = path[len(PREFIX) : -len(operation.suffix)]
+                answer = self._check(scope, snapshot, ref, now, operation, form)
+                return None if answer is None else (operation, answer)
         return None
 
     @staticmethod
     def _restrictions(scope: Scope, snapshot: Any, ref: str, now: datetime) -> Answer | None:
         if "/" in ref or not valid_customer_ref(ref):
             return None
-        params = _query(scope["query_string"], _RESTRICTION_PARAMS)
-        if params is None or params.get("include", "current") != "current":
+        params = _query(scope["query_string"], RESTRICTIONS.names)
+        if params is None or params.get("include", DEFAULT_INCLUDE) != DEFAULT_INCLUDE:
             return None
         service = params.get("service")
         if service is not None and not valid_service(service):
             return None
-        if_none_match = None
-        for name, value in scope["headers"]:
-            if name == b"if-none-match":
-                if if_none_match is not None:
-                    return None
-                if_none_match = value.decode("latin-1")
-                if len(if_none_match) > IF_NONE_MATCH_LIMIT:
-                    return None
+        headers = _headers(scope, True)
+        if headers is None or not _admitted(RESTRICTIONS, headers[0]):
+            return None
         freshness = _current(snapshot.confirmed_at)
-        return restrictions_answer(snapshot.view(ref), now, freshness, service, None, if_none_match)
+        return restrictions_answer(snapshot.view(ref), now, freshness, service, None, headers[1])
 
-    @staticmethod
     def _check(
+        self,
         scope: Scope,
         snapshot: Any,
         ref: str,
         now: datetime,
-        allowed: frozenset[str],
+        operation: ReadOperation,
         form: str | None,
     ) -> Answer | None:
         """`form` is the path's own form (flat), or None where `format` chooses it."""
         if "/" in ref or not valid_customer_ref(ref):
             return None
-        params = _query(scope["query_string"], allowed)
+        params = _query(scope["query_string"], operation.names)
         if params is None:
             return None
         channel = _CHANNELS.get(params.get("channel", ""))
-        direction = _DIRECTIONS.get(params.get("direction", "inbound"))
-        fmt = form or params.get("format", "json")
-        if channel is None or direction is None or fmt not in ("json", "flat"):
+        direction = _DIRECTIONS.get(params.get("direction", DEFAULT_DIRECTION))
+        fmt = form or params.get("format", DEFAULT_FORMAT)
+        if channel is None or direction is None or fmt not in _FORMATS:
             return None
         service = params.get("service")
         if service is not None and not valid_service(service):
             return None
-        # Stored times are whole seconds, so "now" is asked at its second.
-        at = whole_second(now)
+        at = default_at(now)
         if "at" in params:
             parsed = parse_at(params["at"], now)
             if parsed is None:
                 return None
             at = parsed
+        headers = _headers(scope, False)
+        if headers is None or not _admitted(operation, headers[0]):
+            return None
         freshness = _current(snapshot.confirmed_at)
-        scope["check_channel"] = channel.value
-        return contact_check_answer(
+        answer = contact_check_answer(
             snapshot.view(ref), channel, at, freshness, direction, service, fmt == "flat"
         )
+        self._metrics.count_outcome(answer.outcome, channel.value)
+        return answer
 
+
+# Each check path with its own form: None where `format` chooses it.
+_CHECKS: tuple[tuple[ReadOperation, str | None], ...] = ((CHECK, None), (FLAT_CHECK, "flat"))
 
 _freshness: Freshness | None = None
 _stale = False
@@ -195,11 +219,6 @@ def _current(confirmed_at: datetime) -> Freshness:
     if _freshness is None or _freshness.as_of != confirmed_at:
         _freshness = Freshness(confirmed_at, False)
     return _freshness
-
-
-_RESTRICTION_PARAMS = frozenset({"include", "service"})
-_CHECK_PARAMS = frozenset({"channel", "at", "direction", "service", "format"})
-_FLAT_CHECK_PARAMS = frozenset({"channel", "at", "direction", "service"})
 
 
 async def _send(send: Send, answer: Answer, request_id: bytes) -> None:

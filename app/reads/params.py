@@ -1,5 +1,6 @@
-"""The reads' parameters, defined once for the FastAPI routes (documentation, validation)
-and for the fast layer (which answers only what it can parse exactly as the routes do)."""
+"""The reads' parameters as FastAPI declares them (documentation, validation), with the
+bounds from the contract (contract.py), and the checks the fast layer shares with the
+routes (it answers only what it can parse exactly as they do)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ from fastapi import Path, Query
 from app.domain.contact_rules import PAST_AT_LIMIT
 from app.domain.details import EARLIEST, INSTANT_PATTERN, LATEST
 from app.domain.vocabulary import Channel, Direction
+from app.reads.contract import (
+    CUSTOMER_REF_MAX,
+    CUSTOMER_REF_PATTERN,
+    SERVICE_MAX,
+    SERVICE_PATTERN,
+)
 from app.reads.marker_json import iso
 
-IF_NONE_MATCH_LIMIT = 1000
-CUSTOMER_REF_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,64}$"
-SERVICE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]{1,100}$"
 _CUSTOMER_REF = re.compile(CUSTOMER_REF_PATTERN)
 _SERVICE = re.compile(SERVICE_PATTERN)
 
@@ -26,7 +30,7 @@ CustomerRef = Annotated[
         description="The CRM's reference for the customer: 1 to 64 printable characters. "
         "An unknown customer is not an error: it has no restrictions.",
         min_length=1,
-        max_length=64,
+        max_length=CUSTOMER_REF_MAX,
         pattern=CUSTOMER_REF_PATTERN,
         examples=["C0000001"],
     ),
@@ -36,7 +40,7 @@ ServiceParam = Annotated[
     Query(
         description="Apply only markers that cover this service (council-wide ones always apply).",
         min_length=1,
-        max_length=100,
+        max_length=SERVICE_MAX,
         pattern=SERVICE_PATTERN,
         examples=["Housing"],
     ),

@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from starlette.responses import Response
 
 from app.auth import Action, ActionContext, authorise
-from app.domain.time.clock import whole_second
 from app.domain.vocabulary import Channel, Direction
 from app.problems import invalid, problem_responses
 from app.reads.answers import (
@@ -22,9 +21,20 @@ from app.reads.answers import (
     contact_check_answer,
     restrictions_answer,
 )
+from app.reads.contract import (
+    CHECK,
+    DEFAULT_DIRECTION,
+    DEFAULT_FORMAT,
+    DEFAULT_INCLUDE,
+    FLAT_CHECK,
+    IF_NONE_MATCH,
+    IF_NONE_MATCH_LIMIT,
+    RESTRICTIONS,
+    ReadOperation,
+    default_at,
+)
 from app.reads.marker_schemas import EXAMPLE_MARKER, RestrictionsOut
 from app.reads.params import (
-    IF_NONE_MATCH_LIMIT,
     AtParam,
     ChannelParam,
     CustomerRef,
@@ -44,9 +54,9 @@ from app.snapshot.read_model import ReadModel
 router = APIRouter(tags=["Contact checks"])
 
 
-def only_params(*names: str) -> Callable[[Request], None]:
+def only_params(operation: ReadOperation) -> Callable[[Request], None]:
     """A misspelt parameter would otherwise be ignored and change the answer silently."""
-    allowed = frozenset(names)
+    allowed = operation.names
 
     def check(request: Request) -> None:
         for name in request.query_params:
@@ -81,9 +91,7 @@ def clock(request: Request) -> Callable[[], datetime]:
 
 def checked_at(at: datetime | None, now: datetime) -> datetime:
     if at is None:
-        # Every stored time is a whole second, so the answer at `now` is the answer at
-        # its second; the echo reads better and repeats for a second.
-        return whole_second(now)
+        return default_at(now)
     fault = at_fault(at, now)
     if fault is not None:
         raise invalid("query.at", fault)
@@ -103,7 +111,7 @@ _RESTRICTIONS_EXAMPLE: dict[str, Any] = {
 
 
 @router.get(
-    "/customers/{customer_ref}/restrictions",
+    RESTRICTIONS.template,
     summary="Read a customer's restrictions (the CRM read)",
     description=(
         "Markers in force now for the customer, each with a plain-English `summary` a call "
@@ -125,7 +133,7 @@ _RESTRICTIONS_EXAMPLE: dict[str, Any] = {
         304: {"description": "Not modified since the ETag given in If-None-Match."},
         **problem_responses(422, 503),
     },
-    dependencies=[Depends(only_params("include", "service"))],
+    dependencies=[Depends(only_params(RESTRICTIONS))],
 )
 async def read_restrictions(
     customer_ref: CustomerRef,
@@ -133,16 +141,17 @@ async def read_restrictions(
     include: Annotated[
         Literal["current", "all"],
         Query(description="current: markers in force now; all: every marker with history."),
-    ] = "current",
+    ] = DEFAULT_INCLUDE,
     service: ServiceParam = None,
     if_none_match: Annotated[
         str | None,
         Header(
+            alias=IF_NONE_MATCH,
             max_length=IF_NONE_MATCH_LIMIT,
             description="The ETag of an earlier answer: 304 if nothing changed since.",
         ),
     ] = None,
-    _: ActionContext = Depends(authorise(Action.READ_RESTRICTIONS)),
+    _: ActionContext = Depends(authorise(RESTRICTIONS.action)),
 ) -> Response:
     model = reads(request)
     now = clock(request)()
@@ -189,7 +198,7 @@ _CHECK_EXAMPLE: dict[str, Any] = {
 
 
 @router.get(
-    "/customers/{customer_ref}/contact-check",
+    CHECK.template,
     summary="May this contact happen now, on this channel?",
     description=_CHECK_DESCRIPTION
     + " The same answer as a flat map of strings is at `/contact-check/flat`; "
@@ -208,25 +217,25 @@ _CHECK_EXAMPLE: dict[str, Any] = {
         },
         **problem_responses(422, 503),
     },
-    dependencies=[Depends(only_params("channel", "at", "direction", "service", "format"))],
+    dependencies=[Depends(only_params(CHECK))],
 )
 async def contact_check(
     customer_ref: CustomerRef,
     request: Request,
     channel: ChannelParam,
     at: AtParam = None,
-    direction: DirectionParam = Direction.INBOUND,
+    direction: DirectionParam = DEFAULT_DIRECTION,
     service: ServiceParam = None,
     # The alias is described in words, not declared: a declared choice of two shapes would
     # make every generated client's answer a union it cannot narrow.
-    format: Annotated[Literal["json", "flat"], Query(include_in_schema=False)] = "json",
-    _: ActionContext = Depends(authorise(Action.CHECK_CONTACT)),
+    format: Annotated[Literal["json", "flat"], Query(include_in_schema=False)] = DEFAULT_FORMAT,
+    _: ActionContext = Depends(authorise(CHECK.action)),
 ) -> Response:
     return await _check(request, customer_ref, channel, at, direction, service, format == "flat")
 
 
 @router.get(
-    "/customers/{customer_ref}/contact-check/flat",
+    FLAT_CHECK.template,
     summary="May this contact happen now? (flat map of strings)",
     description=_CHECK_DESCRIPTION
     + " This form gives the answer as one flat object of strings for contact-centre flows "
@@ -242,16 +251,16 @@ async def contact_check(
         },
         **problem_responses(422, 503),
     },
-    dependencies=[Depends(only_params("channel", "at", "direction", "service"))],
+    dependencies=[Depends(only_params(FLAT_CHECK))],
 )
 async def contact_check_flat(
     customer_ref: CustomerRef,
     request: Request,
     channel: ChannelParam,
     at: AtParam = None,
-    direction: DirectionParam = Direction.INBOUND,
+    direction: DirectionParam = DEFAULT_DIRECTION,
     service: ServiceParam = None,
-    _: ActionContext = Depends(authorise(Action.CHECK_CONTACT)),
+    _: ActionContext = Depends(authorise(FLAT_CHECK.action)),
 ) -> Response:
     return await _check(request, customer_ref, channel, at, direction, service, True)
 

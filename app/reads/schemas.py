@@ -12,8 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.domain.details import INSTANT_RULE, Instant, not_null
 from app.domain.patterns import explain_pattern
 from app.domain.vocabulary import Channel, Direction, Language, MarkerKind, Outcome
+from app.reads.contract import (
+    CUSTOMER_REF_MAX,
+    CUSTOMER_REF_PATTERN,
+    SERVICE_MAX,
+    SERVICE_PATTERN,
+)
 from app.reads.marker_schemas import Officer
-from app.reads.params import CUSTOMER_REF_PATTERN, SERVICE_PATTERN
 
 MAX_BATCH = 10_000
 
@@ -140,16 +145,18 @@ class BatchCheckIn(BaseModel):
         description=f"The instant asked about ({INSTANT_RULE}). Default: now.",
     )
     direction: Direction = Direction.INBOUND
-    service: Annotated[str, Field(min_length=1, max_length=100, pattern=SERVICE_PATTERN)] | None = (
-        Field(
-            json_schema_extra=not_null,
-            default=None,
-            description="Apply only markers that cover this service (council-wide ones always "
-            "apply). Default: every marker.",
-        )
+    service: (
+        Annotated[str, Field(min_length=1, max_length=SERVICE_MAX, pattern=SERVICE_PATTERN)] | None
+    ) = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description="Apply only markers that cover this service (council-wide ones always "
+        "apply). Default: every marker.",
     )
     customer_refs: list[
-        Annotated[str, Field(min_length=1, max_length=64, pattern=CUSTOMER_REF_PATTERN)]
+        Annotated[
+            str, Field(min_length=1, max_length=CUSTOMER_REF_MAX, pattern=CUSTOMER_REF_PATTERN)
+        ]
     ] = Field(
         min_length=1,
         max_length=MAX_BATCH,
