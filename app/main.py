@@ -86,6 +86,7 @@ def create_app(
             settings.heartbeat_interval_seconds,
             on_reload=metrics.snapshot_reload.observe,
             prepare=answers.warm,
+            clock=clock,
         )
         reads = ReadModel(
             snapshot,

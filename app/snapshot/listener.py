@@ -36,12 +36,16 @@ class ChangeFeed:
         heartbeat_interval: float,
         on_reload: Callable[[float], None] | None = None,
         prepare: Callable[[CustomerView, datetime], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.snapshot = snapshot
         self.dsn = dsn
         self.connect_timeout = connect_timeout
         self.heartbeat_interval = heartbeat_interval
         self.on_reload = on_reload
+        # The service's clock, as the reads and writes use it: what is "in force" when the
+        # feed loads a customer must be judged at the same now as a refresh after a write.
+        self.clock = clock
         # Prepares a customer's answers after a load (the read layer's cache), handed in
         # so that the snapshot does not depend on the layer above it.
         self.prepare = prepare or (lambda view, now: None)
@@ -113,7 +117,7 @@ class ChangeFeed:
             await store.init_connection(conn)
             conn.add_termination_listener(self._lost)
             await conn.add_listener(CHANGES_CHANNEL, lambda *args: queue.put_nowait(args[3]))
-            started = utcnow()
+            started = self.clock()
             loop = asyncio.get_running_loop()
             began = loop.time()
             customers = await store.load_all(conn, started)
@@ -145,7 +149,7 @@ class ChangeFeed:
     async def _warm(self) -> None:
         """In the background, after a load: readiness does not wait for it."""
         self.snapshot.answers_prepared = False
-        now = utcnow()
+        now = self.clock()
         for count, ref in enumerate(list(self.snapshot.customers)):
             self.prepare(self.snapshot.view(ref), now)
             if count % 20 == 0:
@@ -171,7 +175,7 @@ class ChangeFeed:
         while not queue.empty():
             refs[queue.get_nowait()] = None
         for ref in refs:
-            now = utcnow()
+            now = self.clock()
             state = await store.load_one(conn, ref, now)
             self.snapshot.put(ref, state)
             if state is not None:
@@ -188,7 +192,7 @@ class ChangeFeed:
                 await self._apply_pending(conn, queue)
             if conn.is_closed():
                 raise ConnectionError("listening connection closed")
-            checked = utcnow()
+            checked = self.clock()
             try:
                 await conn.fetchval("SELECT 1", timeout=self.heartbeat_interval * 2)
             except TimeoutError:

@@ -86,3 +86,30 @@ async def test_reads_go_to_the_database_while_the_change_feed_is_lost(clean_db: 
 
         await _until(rebuilt)
         assert await _markers(second, "C1") == [created["id"]]
+
+
+async def test_another_replica_judges_what_is_in_force_by_the_service_clock(
+    clean_db: str,
+) -> None:
+    """The change feed loads a customer at the service's own now, as a refresh after a
+    write does: with the clock set to a day when a suspension is in force, a replica that
+    learns of it by NOTIFY keeps it, although the suspension has ended by the wall clock."""
+    from datetime import UTC, datetime
+
+    async with serve(clean_db) as first, serve(clean_db) as second:
+        monday = datetime(2026, 11, 23, 12, tzinfo=UTC)
+        first.clock.fixed = second.clock.fixed = monday
+        created = await first.client.post(
+            "/customers/C1/markers",
+            json=marker(
+                "telephone_suspension",
+                starts_at="2026-11-23T09:00:00+00:00",
+                ends_at="2026-11-24T09:00:00+00:00",
+            ),
+        )
+        assert created.status_code == 201
+
+        async def seen() -> bool:
+            return await _markers(second, "C1") == [created.json()["id"]]
+
+        assert await _until(seen) < 1.0
