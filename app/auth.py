@@ -11,26 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from time import monotonic
 
 from starlette.requests import Request
 
+from app.domain.vocabulary import Action
 from app.problems import NotAuthenticated, NotPermitted
+
+__all__ = ["Action", "ActionContext", "Principal", "authorise", "decide"]
 
 # Lower case, as HTTP/2 and ASGI carry header names.
 AUTHORIZATION_HEADER = "authorization"
-
-
-class Action(StrEnum):
-    READ_RESTRICTIONS = "read_restrictions"
-    CHECK_CONTACT = "check_contact"
-    READ_MARKER = "read_marker"
-    IMPOSE_MARKER = "impose_marker"
-    VARY_MARKER = "vary_marker"
-    LIFT_MARKER = "lift_marker"
-    SET_PREFERENCES = "set_preferences"
-    RECORD_CONTACT = "record_contact"
 
 
 @dataclass(frozen=True, slots=True)
