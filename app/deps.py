@@ -47,8 +47,8 @@ async def write_session(
     async with unit_of_work(database) as session:
         yield session
     reads: ReadModel = request.app.state.reads
-    for customer_ref in changed_customers(session):
-        await reads.refresh_after_commit(customer_ref, clock(request))
+    for customer_ref, markers in changed_customers(session).items():
+        await reads.refresh_after_commit(customer_ref, clock(request), markers)
 
 
 Now = Annotated[datetime, Depends(clock)]

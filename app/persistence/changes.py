@@ -64,12 +64,16 @@ async def record_change(
     await session.execute(
         text("SELECT pg_notify(:channel, :ref)"), {"channel": CHANGES_CHANNEL, "ref": customer_ref}
     )
-    session.info.setdefault(_CHANGED, {})[customer_ref] = None
+    recorded = session.info.setdefault(_CHANGED, {}).setdefault(customer_ref, [])
+    if change is not None:
+        recorded.append(change.marker)
 
 
 _CHANGED = "changed_customers"
 
 
-def changed_customers(session: AsyncSession) -> list[str]:
-    """The customers whose changes this session recorded, in the order first recorded."""
-    return list(session.info.get(_CHANGED, {}))
+def changed_customers(session: AsyncSession) -> dict[str, list[Marker]]:
+    """The customers whose changes this session recorded, in the order first recorded,
+    each with the markers as the changes left them."""
+    changed: dict[str, list[Marker]] = session.info.get(_CHANGED, {})
+    return changed

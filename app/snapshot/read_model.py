@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -191,17 +192,22 @@ class ReadModel:
         freshness = self._stale(now)
         return [snapshot.view(ref) for ref in customer_refs], freshness
 
-    async def refresh_after_commit(self, customer_ref: str, now: datetime) -> None:
+    async def refresh_after_commit(
+        self, customer_ref: str, now: datetime, markers: Sequence[Marker] = ()
+    ) -> None:
         """After this instance commits a change, bring its own snapshot up to date before
         answering, so a caller reads its own write at once; other replicas follow by NOTIFY.
         Within the read budget: the write is already committed, so a slow database must
-        not turn its answer into an error; the change feed brings the change later."""
+        not turn its answer into an error; the change feed brings the change later. If the
+        database cannot be read back, the `markers` just recorded are put in the snapshot
+        as they stand, so that a stale answer still shows them."""
         for _ in range(3):
             generation = self.snapshot.generation(customer_ref)
             try:
                 state = await bounded(self._load(customer_ref, now), self.budget)
             except DATABASE_ERRORS as error:
                 log.warning("refresh after write left to the change feed: %s", type(error).__name__)
+                self.snapshot.apply_markers(customer_ref, markers)
                 return
             # If the change feed replaced the entry while this load ran, this load may be
             # the older of the two: load again rather than overwrite a newer state.

@@ -4,6 +4,7 @@ was last confirmed current. Kept true by the listener (app/snapshot/listener.py)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -89,6 +90,19 @@ class Snapshot:
             self.customers.pop(customer_ref, None)
         else:
             self.customers[customer_ref] = state
+
+    def apply_markers(self, customer_ref: str, markers: Sequence[Marker]) -> None:
+        """Put markers this instance has just recorded into the customer's entry, as they
+        now stand (a lifted one leaves it). Used only when the database could not be read
+        back after the commit: a stale answer must still show a restriction just imposed."""
+        state = self.customers.get(customer_ref) or CustomerState(None, NO_MARKERS, NO_CONTACTS)
+        current = {marker.id: marker for marker in state.markers}
+        for marker in markers:
+            if marker.lifted_at is None:
+                current[marker.id] = marker
+            else:
+                current.pop(marker.id, None)
+        self.put(customer_ref, state._replace(markers=tuple(current.values())))
 
     def age_seconds(self, now: datetime) -> float | None:
         if self.confirmed_at is None:
