@@ -440,6 +440,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "The body could not be read: not valid JSON, or not encoded as UTF-8.",
         404: "Not found.",
+        408: "The request body did not arrive in time: nothing was changed; send it again.",
         409: "Conflicts with what is recorded (already lifted, or a newer version exists).",
         413: "The request body is too large.",
         415: "The body is not JSON (send Content-Type: application/json, UTF-8).",

@@ -103,5 +103,5 @@ FLAT_CHECK: Final = ReadOperation(
 READS: Final = (RESTRICTIONS, CHECK, FLAT_CHECK)
 
 # The request log leaves these out when the routes answer them: they are the hot reads,
-# logged only when they fail (the flat path has always been logged; kept so).
-UNLOGGED_ROUTES: Final = frozenset({RESTRICTIONS.template, CHECK.template})
+# logged only when they fail.
+UNLOGGED_ROUTES: Final = frozenset({RESTRICTIONS.template, CHECK.template, FLAT_CHECK.template})

@@ -89,12 +89,12 @@ def clock(request: Request) -> Callable[[], datetime]:
     return now
 
 
-def checked_at(at: datetime | None, now: datetime) -> datetime:
+def checked_at(at: datetime | None, now: datetime, field: str = "query.at") -> datetime:
     if at is None:
         return default_at(now)
     fault = at_fault(at, now)
     if fault is not None:
-        raise invalid("query.at", fault)
+        raise invalid(field, fault)
     return at
 
 
@@ -295,7 +295,7 @@ async def _check(
     response_model=None,
     responses={
         200: {"model": BatchCheckOut, "description": "One result per customer, in order."},
-        **problem_responses(400, 413, 415, 422, 503),
+        **problem_responses(400, 408, 413, 415, 422, 503),
     },
     openapi_extra={
         "requestBody": {
@@ -317,7 +317,7 @@ async def batch_check(
     _: ActionContext = Depends(authorise(Action.CHECK_CONTACT)),
 ) -> Response:
     now = clock(request)()
-    when = checked_at(body.at, now)
+    when = checked_at(body.at, now, "body.at")
     views, freshness = await reads(request).views(body.customer_refs, now)
     payload = batch_answer(views, body.channel, when, body.direction, body.service, freshness)
     return Response(payload, media_type=JSON.decode())

@@ -99,7 +99,7 @@ _IMPOSE_EXAMPLES = {
         'send `"additional": true` to impose a second one on purpose.'
     ),
     response_model=MarkerOut,
-    responses=problem_responses(400, 409, 413, 422, 503),
+    responses=problem_responses(400, 408, 409, 413, 422, 503),
 )
 async def impose_marker(
     customer_ref: CustomerRef,
@@ -154,7 +154,7 @@ async def read_marker(
         "else varied it first. Lifted or expired markers cannot be varied."
     ),
     response_model=MarkerOut,
-    responses=problem_responses(400, 404, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
 )
 async def vary_marker(
     marker_id: MarkerId,
@@ -175,7 +175,7 @@ async def vary_marker(
     summary="Lift a marker",
     description="Ends the restriction at once. The marker is kept, with who lifted it and why.",
     response_model=MarkerOut,
-    responses=problem_responses(400, 404, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
 )
 async def lift_marker(
     marker_id: MarkerId,
@@ -193,7 +193,7 @@ async def lift_marker(
     summary="Set a customer's preferred language",
     description="`cy` routes a restricted caller to Welsh-speaking staff and letters in Welsh.",
     response_model=CustomerOut,
-    responses=problem_responses(400, 413, 422, 503),
+    responses=problem_responses(400, 408, 413, 422, 503),
 )
 async def set_preferences(
     customer_ref: CustomerRef,
@@ -212,7 +212,7 @@ async def set_preferences(
     summary="Record a contact the customer made",
     description="Counted by any `contact_quota` marker on that channel.",
     response_model=ContactOut,
-    responses=problem_responses(400, 413, 422, 503),
+    responses=problem_responses(400, 408, 413, 422, 503),
 )
 async def record_contact(
     customer_ref: CustomerRef,

@@ -155,3 +155,17 @@ def test_ids_are_uuids_and_days_do_not_repeat() -> None:
         "windows",
         "max_call_minutes",
     }
+
+
+def test_every_operation_with_a_body_declares_the_body_problems() -> None:
+    """A body can be too large (413), arrive too slowly (408), or not be JSON (400): every
+    operation that takes one says so, so a generated client knows these answers."""
+    import json
+    from pathlib import Path
+
+    spec = json.loads((Path(__file__).parents[2] / "openapi" / "openapi.json").read_text())
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if "requestBody" in operation:
+                declared = set(operation["responses"])
+                assert {"400", "408", "413"} <= declared, (method, path)

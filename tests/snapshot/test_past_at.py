@@ -62,3 +62,5 @@ async def test_quota_check_in_the_past_is_right_or_refused(clean_db: str) -> Non
             "/contact-checks", json={"channel": "phone", "customer_refs": ["Q1"], "at": old}
         )
         assert batch.status_code == 422
+        # Named where it was sent: in the body.
+        assert [p["name"] for p in batch.json()["invalid_params"]] == ["body.at"]
