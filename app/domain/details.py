@@ -215,6 +215,7 @@ class SinglePointOfContactDetails(_Details):
         examples=["01352 702000"],
     )
     email: Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)] | None = Field(
+        json_schema_extra=not_null,
         default=None,
         description="Give `phone`, `email` or both.",
         examples=["alex.jones@example.gov.uk"],

@@ -169,3 +169,22 @@ def test_every_operation_with_a_body_declares_the_body_problems() -> None:
             if "requestBody" in operation:
                 declared = set(operation["responses"])
                 assert {"400", "408", "413"} <= declared, (method, path)
+
+
+def test_an_officer_with_no_way_to_reach_them_is_not_schema_valid() -> None:
+    """The server refuses a single point of contact with neither phone nor email, so the
+    spec must not allow one, not even as an explicit null (schemathesis found that)."""
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    spec = json.loads((Path(__file__).parents[2] / "openapi" / "openapi.json").read_text())
+    schema = {
+        **spec["components"]["schemas"]["SinglePointOfContactDetails"],
+        "components": spec["components"],
+    }
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid({"officer_id": "E1", "name": "N", "email": "n@example.gov.uk"})
+    assert not validator.is_valid({"officer_id": "E1", "name": "N", "email": None})
+    assert not validator.is_valid({"officer_id": "E1", "name": "N"})
