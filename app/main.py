@@ -16,7 +16,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
-from app import problems
 from app.domain.policy.profile import load_profile
 from app.domain.time.clock import utcnow
 from app.observability.metrics import Metrics
@@ -33,6 +32,7 @@ from app.settings import Settings, get_settings
 from app.snapshot.listener import ChangeFeed
 from app.snapshot.read_model import ReadModel
 from app.snapshot.state import Snapshot
+from app.web import problem_handlers
 from app.web.bodylimit import BodyLimit
 from app.web.http_edges import HeadAsGet, SafeHeaders, with_cors
 from app.web.openapi import build_openapi
@@ -127,7 +127,7 @@ def create_app(
     app.state.metrics = metrics
     app.state.profile = profile
     app.state.clock = clock
-    problems.install(app)
+    problem_handlers.install(app)
     app.include_router(checks_router)
     app.include_router(restrictions_router)
     app.include_router(health_router)

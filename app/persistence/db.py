@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase
 
-from app.problems import ProblemError, database_unavailable, unavailable
+from app.persistence.faults import unavailable
+from app.problems import ProblemError, database_unavailable
 from app.settings import Settings
 
 log = logging.getLogger(__name__)

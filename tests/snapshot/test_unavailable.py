@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from app.problems import unavailable
+from app.persistence.faults import unavailable
 
 DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)
 

@@ -17,6 +17,7 @@ from app.auth import (
     authorise,
     decide,
 )
+from app.web import problem_handlers
 
 AUTHORIZATIONS = [
     None,
@@ -43,7 +44,7 @@ def test_until_identity_arrives_everyone_is_admitted_anonymously(
 
 def _app() -> FastAPI:
     app = FastAPI()
-    problems.install(app)
+    problem_handlers.install(app)
 
     @app.get("/read")
     async def read(context: ActionContext = Depends(authorise(Action.READ_RESTRICTIONS))) -> str:
