@@ -52,7 +52,7 @@ RUN groupadd --system --gid 10001 crs \
         --home-dir /nonexistent --shell /usr/sbin/nologin crs
 
 # PYTHONPATH=/app: import the app/ copied next to alembic.ini and alembic/
-# (app.migrations finds them relative to the package), also from the `crs`
+# (app.persistence.migrations finds them relative to the package), also from the `crs`
 # console script, whose sys.path would otherwise hold only site-packages.
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONPATH=/app \

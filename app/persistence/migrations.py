@@ -14,8 +14,8 @@ from alembic import command
 
 def _root() -> Path:
     """Where alembic.ini and alembic/ are: the working directory (the container image's
-    /app) or, from a source checkout, the folder above this package."""
-    for candidate in (Path.cwd(), Path(__file__).resolve().parent.parent):
+    /app) or, from a source checkout, the project folder that holds `app/`."""
+    for candidate in (Path.cwd(), Path(__file__).resolve().parents[2]):
         if (candidate / "alembic.ini").is_file() and (candidate / "alembic").is_dir():
             return candidate
     raise RuntimeError("alembic.ini not found: run migrations from the project folder")
