@@ -72,7 +72,7 @@ def main() -> None:
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=20,
-        server_header=False,  # as app/http_edges.py UVICORN_OPTIONS
+        server_header=False,  # as app/web/http_edges.py UVICORN_OPTIONS
     )
 
 

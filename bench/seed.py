@@ -96,7 +96,7 @@ class Seeded:
 @dataclass
 class Server:
     admin_url: str
-    embedded: Any | None  # app.devdb.EmbeddedPostgres when we run our own
+    embedded: Any | None  # app.persistence.embedded.EmbeddedPostgres when we run our own
     started_here: bool
 
     def stop_if_started_here(self) -> None:

@@ -34,7 +34,7 @@ from app.snapshot.state import CustomerView, Freshness
 from app.wording.catalogue import render_reason
 
 JSON = b"application/json"
-# One caching policy for personal data (app/http_edges.py): the fast layer answers without
+# One caching policy for personal data (app/web/http_edges.py): the fast layer answers without
 # the common-headers layer, so the answers carry the policy and `nosniff` themselves.
 NO_STORE = b"private, no-store"
 REVALIDATE = NO_STORE  # the ETag stays: a client keeping the body may still revalidate

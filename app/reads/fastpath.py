@@ -134,7 +134,7 @@ class FastReads:
         global _stale
         _stale = not snapshot.is_fresh(now)
         # Not current and the reads' breaker open: the routes would answer this same last
-        # confirmed state, marked stale, at once (app/snapshot/reads.py); so does this layer.
+        # confirmed state, marked stale, at once (app/snapshot/read_model.py); so does this layer.
         if _stale and not (snapshot.reads_tripped and snapshot.loaded):
             return None
         if path.endswith(RESTRICTIONS.suffix):

@@ -5,7 +5,7 @@ holds one connection that LISTENs, reloads everything whenever that connection i
 (re)established, reloads one customer per notification, in order, and confirms the
 state current with a heartbeat. While the connection is down the snapshot is not fresh,
 so reads go to the database; if the database cannot be reached either, they answer from
-the snapshot marked stale (app/snapshot/reads.py)."""
+the snapshot marked stale (app/snapshot/read_model.py)."""
 
 from __future__ import annotations
 

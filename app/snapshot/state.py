@@ -48,7 +48,7 @@ class Snapshot:
     db_reachable: bool | None = None  # None: not yet known
     # The reads' breaker: while set, a read that cannot answer from a current snapshot
     # answers from the last confirmed one at once instead of asking the database (see
-    # app/snapshot/reads.py). Cleared when the change feed is current again, or by a probe.
+    # app/snapshot/read_model.py). Cleared when the change feed is current again, or by a probe.
     reads_tripped: bool = False
     confirmed_at: datetime | None = None
     loaded_at: datetime | None = None

@@ -1,6 +1,6 @@
 """Weekly telephone windows read on the London clock (docs/domain.md: time, kinds).
 
-The oracle is computed independently of `app.contact_check`: the instant's London wall time
+The oracle is computed independently of `app.domain.time`: the instant's London wall time
 comes straight from zoneinfo, and each window is tested as written (days, start, end), with
 24:00 as the end of the day and an end before the start running into the next day."""
 
