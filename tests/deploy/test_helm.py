@@ -35,6 +35,16 @@ FULLNAME = f"{RELEASE}-contact-restrictions"
 APP_UID = 10001
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml"))
+
+# The least the chart renders with: `crs serve` will not start without an issuer and an
+# audience, and without a role map every request would be refused.
+REQUIRED_VALUES: dict[str, Any] = {
+    "oidc": {
+        "issuer": "https://sso.example.org/realms/council",
+        "audience": "contact-restrictions",
+        "roleMap": {"crs-team-leader": "team_leader"},
+    }
+}
 BAD_VALUES = sorted(BAD_VALUES_DIR.glob("*.yaml"))
 
 Manifest = dict[str, Any]
@@ -147,7 +157,9 @@ def schema() -> dict[str, Any]:
 
 
 def render(chart: helm.Chart, values: dict[str, Any] | None = None) -> list[Manifest]:
-    rendered = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE, is_install=True)
+    """Render with `values`, plus REQUIRED_VALUES' identity settings unless they give `oidc`."""
+    values = {**copy.deepcopy(REQUIRED_VALUES), **(values or {})}
+    rendered = chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True)
     return split_manifests(rendered)
 
 
@@ -178,10 +190,17 @@ def test_chart_declares_supported_kubernetes() -> None:
     assert VALIDATION_VERSION.split(".")[:2] == KUBE_VERSION.split(".")[:2]
 
 
-def test_lint_strict_passes_with_defaults() -> None:
-    report = helm.lint(CHART_DIR, strict=True, namespace=NAMESPACE, kube_version=f"v{KUBE_VERSION}")
+def test_lint_strict_passes_with_the_required_values() -> None:
+    report = helm.lint(
+        CHART_DIR,
+        REQUIRED_VALUES,
+        strict=True,
+        namespace=NAMESPACE,
+        kube_version=f"v{KUBE_VERSION}",
+    )
     assert report["total_charts_linted"] == 1
     assert _problems(report) == []
+
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
@@ -532,7 +551,43 @@ def test_network_policy_allows_what_the_service_needs(default_docs: list[Manifes
     assert ingress_ports == {8000}
     egress_ports = {(p["port"], p["protocol"]) for r in policy["egress"] for p in r["ports"]}
     assert {(53, "UDP"), (53, "TCP"), (5432, "TCP")} <= egress_ports
-    assert 443 not in {port for port, _ in egress_ports}, "IdP egress is opt-in"
+    # Every token is checked against the identity provider's keys, fetched over HTTPS.
+    (idp_rule,) = [r for r in policy["egress"] if {"port": 443, "protocol": "TCP"} in r["ports"]]
+    assert "to" not in idp_rule, "identity providers have no fixed addresses by default"
+
+
+@pytest.mark.parametrize(
+    ("oidc", "egress", "ports"),
+    [
+        ({"issuer": "https://sso.example.org:8443/realms/council"}, {}, [8443]),
+        (
+            {
+                "issuer": "https://login.microsoftonline.com/tenant/v2.0",
+                "jwksUrl": "https://keys.example.org:9443/jwks",
+            },
+            {},
+            [443, 9443],
+        ),
+        ({}, {"ports": [3128], "to": [{"ipBlock": {"cidr": "10.0.0.8/32"}}]}, [3128]),
+    ],
+    ids=["issuer-port", "jwks-port", "egress-proxy"],
+)
+def test_network_policy_opens_the_identity_providers_ports(
+    chart: helm.Chart, oidc: dict[str, Any], egress: dict[str, Any], ports: list[int]
+) -> None:
+    values: dict[str, Any] = {"oidc": {**REQUIRED_VALUES["oidc"], **oidc}}
+    if egress:
+        values["networkPolicy"] = {"egress": {"identityProvider": egress}}
+    docs = render(chart, values)
+    policy = one(docs, "NetworkPolicy", FULLNAME)["spec"]
+    base = {53, 5432}
+    rules = [r for r in policy["egress"] if not {p["port"] for p in r["ports"]} & base]
+    (rule,) = rules
+    assert sorted(p["port"] for p in rule["ports"]) == ports
+    assert rule.get("to", []) == egress.get("to", [])
+    # The migration Job talks to the database only.
+    migrate = one(docs, "NetworkPolicy", f"{FULLNAME}-migrate")["spec"]
+    assert {p["port"] for r in migrate["egress"] for p in r["ports"]} == base
 
 
 def test_network_policy_optional_egress(chart: helm.Chart) -> None:
@@ -584,10 +639,9 @@ def test_config_reaches_the_pods(chart: helm.Chart) -> None:
 @pytest.mark.parametrize(
     "values",
     [
-        {"oidc": {"issuer": "https://login.microsoftonline.com/tenant/v2.0"}},
         {"webhook": {"signingSecret": {"name": "crs-webhook", "key": "SECRET"}}},
     ],
-    ids=["oidc", "webhook"],
+    ids=["webhook"],
 )
 def test_settings_of_features_not_built_yet_are_refused(
     values: dict[str, Any], chart: helm.Chart
@@ -629,6 +683,9 @@ def test_every_variable_the_chart_sets_is_read_by_the_app(
     config = values.setdefault("config", {})
     config.setdefault("corsAllowOrigins", ["https://crm.example.gov.uk"])
     config.setdefault("otel", {}).setdefault("endpoint", "http://otel-collector:4318")
+    oidc = values.setdefault("oidc", copy.deepcopy(REQUIRED_VALUES["oidc"]))
+    oidc.setdefault("jwksUrl", "https://sso.example.org/keys")
+    oidc.setdefault("clientId", "contact-restrictions")
     # extraEnv is the escape hatch for variables libraries read; it is not the chart's own.
     assert not config.get("extraEnv")
     docs = render(chart, values)
@@ -636,7 +693,12 @@ def test_every_variable_the_chart_sets_is_read_by_the_app(
     read = settings_env_names() | READ_OUTSIDE_SETTINGS
     config_map = one(docs, "ConfigMap")
     set_by_chart = {f"ConfigMap {name}" for name in config_map["data"]}
-    assert {"ConfigMap CORS_ALLOW_ORIGINS", "ConfigMap OTEL_EXPORTER_OTLP_ENDPOINT"} <= set_by_chart
+    assert {
+        "ConfigMap CORS_ALLOW_ORIGINS",
+        "ConfigMap OTEL_EXPORTER_OTLP_ENDPOINT",
+        "ConfigMap OIDC_JWKS_URL",
+        "ConfigMap OIDC_CLIENT_ID",
+    } <= set_by_chart
     for doc, spec in pod_specs(docs):
         for container in containers(spec):
             for env in container.get("env", []):

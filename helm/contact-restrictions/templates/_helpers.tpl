@@ -117,9 +117,40 @@ DATABASE_URL, always from the pre-existing Secret (never a literal).
 {{- end }}
 
 {{/*
-Checks of combinations the schema cannot express well.
+OIDC_ROLE_MAP from an existing Secret, when oidc.roleMapExistingSecret names one
+(otherwise it is in the ConfigMap).
+*/}}
+{{- define "crs.roleMapEnv" -}}
+{{- with .Values.oidc.roleMapExistingSecret }}
+{{- if .name }}
+- name: OIDC_ROLE_MAP
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name | quote }}
+      key: {{ .key | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Checks of combinations the schema cannot express well. The identity settings
+are checked here rather than by the schema so that the message can say why:
+the schema's own "length must be >= 1" would not.
 */}}
 {{- define "crs.validate" -}}
+{{- $oidc := .Values.oidc }}
+{{- if not $oidc.issuer }}
+{{- fail "oidc.issuer is required: every request is authenticated with a token from your identity provider, and `crs serve` will not start without its issuer (e.g. https://login.microsoftonline.com/<tenant-id>/v2.0 or https://sso.example.gov.uk/realms/<realm>)" }}
+{{- end }}
+{{- if not $oidc.audience }}
+{{- fail "oidc.audience is required with oidc.issuer: without it a token the identity provider issued for any other application would be accepted (e.g. api://contact-restrictions)" }}
+{{- end }}
+{{- if and (not $oidc.roleMap) (not $oidc.roleMapExistingSecret.name) }}
+{{- fail "oidc.roleMap (or oidc.roleMapExistingSecret.name) is required: it maps your identity provider's role names to the policy profile's roles, and without it every token has no role and every request is refused" }}
+{{- end }}
+{{- if and $oidc.roleMap $oidc.roleMapExistingSecret.name }}
+{{- fail "set oidc.roleMap or oidc.roleMapExistingSecret.name, not both" }}
+{{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not be greater than autoscaling.maxReplicas" }}
 {{- end }}
@@ -155,8 +186,8 @@ An empty "to" list leaves the destination open on that port only.
 {{- end }}
 
 {{/*
-Egress of the API pods: the base rules plus, optionally, the OTLP collector
-and the identity provider.
+Egress of the API pods: the base rules, the identity provider and, optionally,
+the OTLP collector.
 */}}
 {{- define "crs.egressRules" -}}
 {{- $eg := .Values.networkPolicy.egress -}}
@@ -171,14 +202,34 @@ and the identity provider.
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end }}
-{{- if $eg.identityProvider.enabled }}
-# Identity provider (OIDC discovery and signing keys over HTTPS).
+# Identity provider (OIDC discovery and signing keys over HTTPS): every
+# request's token is checked against its keys.
 - ports:
-    - port: {{ $eg.identityProvider.port }}
+    {{- range include "crs.identityProviderPorts" . | fromJsonArray }}
+    - port: {{ int . }}
       protocol: TCP
+    {{- end }}
   {{- with $eg.identityProvider.to }}
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end }}
+
+{{/*
+Ports to the identity provider, as a JSON list: networkPolicy.egress.identityProvider.ports
+when given, else the ports of oidc.issuer and oidc.jwksUrl (443 unless the URL names one).
+*/}}
+{{- define "crs.identityProviderPorts" -}}
+{{- $ports := .Values.networkPolicy.egress.identityProvider.ports }}
+{{- if not $ports }}
+{{- range $url := compact (list .Values.oidc.issuer .Values.oidc.jwksUrl) }}
+{{- $host := (urlParse $url).host }}
+{{- $port := 443 }}
+{{- if regexMatch ":[0-9]+$" $host }}
+{{- $port = regexFind "[0-9]+$" $host | int }}
+{{- end }}
+{{- $ports = append $ports $port }}
+{{- end }}
+{{- end }}
+{{- $ports | uniq | toJson }}
 {{- end }}
