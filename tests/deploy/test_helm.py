@@ -202,7 +202,6 @@ def test_lint_strict_passes_with_the_required_values() -> None:
     assert _problems(report) == []
 
 
-
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_lint_strict_passes_with_example(example: Path) -> None:
     report = helm.lint(
@@ -794,3 +793,229 @@ def test_bad_values_refused_by_helm(bad: Path, chart: helm.Chart) -> None:
     with pytest.raises(helm.HelmValuesError) as excinfo:
         render(chart, load_values(bad))
     assert expect in str(excinfo.value)
+
+
+# ---------------------------------------------------------------------------
+# the identity provider's settings, as the app reads them
+# ---------------------------------------------------------------------------
+
+DATABASE_URL = "postgresql://crs:pw@db.internal:5432/crs"
+
+
+def api_environment(docs: list[Manifest], secrets: dict[tuple[str, str], str]) -> dict[str, str]:
+    """The environment the API container starts with: its ConfigMap, then its own `env`
+    (which wins), Secret references looked up in `secrets` by (name, key)."""
+    (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    config_maps = {d["metadata"]["name"]: d["data"] for d in by_kind(docs, "ConfigMap")}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(config_maps[source["configMapRef"]["name"]])
+    for entry in container.get("env", []):
+        if "value" in entry:
+            env[entry["name"]] = entry["value"]
+            continue
+        ref = entry["valueFrom"]["secretKeyRef"]
+        assert (ref["name"], ref["key"]) in secrets, f"{entry['name']} from an unexpected {ref}"
+        env[entry["name"]] = secrets[ref["name"], ref["key"]]
+    return env
+
+
+def settings_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """app.settings.Settings read from exactly `env`, as `crs serve` reads its environment."""
+    from app.settings import Settings
+
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return Settings(_env_file=None)
+
+
+def identity_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    from app.identity.config import IdentityConfig
+
+    config = IdentityConfig.from_settings(settings_from(env, monkeypatch))
+    assert config is not None, "the pods would have no identity provider"
+    return config
+
+
+# Role names are the council's IT's own: quotes, <>&, commas, spaces and Welsh letters must
+# survive the JSON in the ConfigMap unchanged.
+AWKWARD_ROLE_MAP = {
+    "CRS.TeamLeader": "team_leader",
+    'Grŵp "Arweinwyr" <tîm> & Co, Wrexham': "line_manager",
+    "crs-reader": "reader",
+}
+
+FULL_OIDC = {
+    "issuer": "https://login.microsoftonline.com/11111111-2222-3333-4444-555555555555/v2.0",
+    "audience": "api://contact-restrictions",
+    "jwksUrl": "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+    "algorithms": ["ES256", "PS256"],
+    "provider": "entra",
+    "roleMap": AWKWARD_ROLE_MAP,
+    "nameClaim": "preferred_username",
+    "clientId": "6a1f0000-0000-0000-0000-00000000c0de",
+    "jwksRefreshSeconds": 600,
+    "jwksRefetchCooldownSeconds": 0,
+    "jwksMaxStaleSeconds": 604800,
+    "fetchTimeoutSeconds": 0.75,
+    "maxTokenBytes": 65536,
+    # The largest allowed: Helm prints a float this big as 1e+06, which is no integer.
+    "tokenCacheMaxEntries": 1000000,
+    "tokenCacheMaxTtlSeconds": 120.5,
+}
+
+# values key -> IdentityConfig attribute, and the value the attribute must have.
+FULL_OIDC_EXPECTED = {
+    "issuer": ("issuer", FULL_OIDC["issuer"]),
+    "audience": ("audience", FULL_OIDC["audience"]),
+    "jwksUrl": ("jwks_url", FULL_OIDC["jwksUrl"]),
+    "algorithms": ("algorithms", ("ES256", "PS256")),
+    "provider": ("provider", "entra"),
+    "nameClaim": ("name_claim", "preferred_username"),
+    "clientId": ("client_id", FULL_OIDC["clientId"]),
+    "jwksRefreshSeconds": ("refresh_seconds", 600.0),
+    "jwksRefetchCooldownSeconds": ("refetch_cooldown_seconds", 0.0),
+    "jwksMaxStaleSeconds": ("max_stale_seconds", 604800.0),
+    "fetchTimeoutSeconds": ("fetch_timeout_seconds", 0.75),
+    "maxTokenBytes": ("max_token_bytes", 65536),
+    "tokenCacheMaxEntries": ("cache_max_entries", 1_000_000),
+    "tokenCacheMaxTtlSeconds": ("cache_max_ttl_seconds", 120.5),
+}
+
+
+def test_every_identity_value_is_checked() -> None:
+    values = load_values(CHART_DIR / "values.yaml")["oidc"]
+    assert set(FULL_OIDC) == set(values) - {"roleMapExistingSecret"}
+    assert set(FULL_OIDC_EXPECTED) == set(FULL_OIDC) - {"roleMap"}
+
+
+def test_identity_values_reach_the_app_exactly(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = render(chart, {"oidc": FULL_OIDC})
+    secrets = {("contact-restrictions-database", "DATABASE_URL"): DATABASE_URL}
+    env = api_environment(docs, secrets)
+    assert env["OIDC_ISSUER"] == FULL_OIDC["issuer"]
+    assert env["OIDC_AUDIENCE"] == FULL_OIDC["audience"]
+    assert json.loads(env["OIDC_ROLE_MAP"]) == AWKWARD_ROLE_MAP
+
+    config = identity_from(env, monkeypatch)
+    assert dict(config.role_map) == AWKWARD_ROLE_MAP
+    got = {key: getattr(config, attribute) for key, (attribute, _) in FULL_OIDC_EXPECTED.items()}
+    assert got == {key: expected for key, (_, expected) in FULL_OIDC_EXPECTED.items()}
+
+
+def test_identity_defaults_are_the_apps_own(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the required values given: the chart's defaults are what the app would use
+    with no variable set at all, so the chart changes nothing the operator did not ask."""
+    from app.identity.config import IdentityConfig
+
+    docs = render(chart)
+    env = api_environment(docs, {("contact-restrictions-database", "DATABASE_URL"): DATABASE_URL})
+    from_chart = identity_from(env, monkeypatch)
+    oidc = REQUIRED_VALUES["oidc"]
+    bare = IdentityConfig(issuer=oidc["issuer"], audience=oidc["audience"])
+    for attribute in IdentityConfig.__dataclass_fields__:
+        if attribute != "role_map":
+            assert getattr(from_chart, attribute) == getattr(bare, attribute), attribute
+    assert dict(from_chart.role_map) == oidc["roleMap"]
+
+
+def _secrets_for(values: dict[str, Any], role_map: dict[str, str]) -> dict[tuple[str, str], str]:
+    database = values.get("database", {}).get("existingSecret", {})
+    secrets = {
+        (
+            database.get("name", "contact-restrictions-database"),
+            database.get("key", "DATABASE_URL"),
+        ): DATABASE_URL
+    }
+    role_secret = values["oidc"].get("roleMapExistingSecret", {})
+    if role_secret.get("name"):
+        secrets[role_secret["name"], role_secret.get("key", "OIDC_ROLE_MAP")] = json.dumps(role_map)
+    return secrets
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_each_example_configures_the_identity_provider(
+    example: Path, chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = load_values(example)
+    oidc = values["oidc"]
+    # An example that keeps its role map in a Secret says in a comment what goes in it.
+    role_map = oidc.get("roleMap") or {"team-leader": "team_leader", "crs-reader": "reader"}
+    docs = render(chart, values)
+    config = identity_from(api_environment(docs, _secrets_for(values, role_map)), monkeypatch)
+    assert (config.issuer, config.audience) == (oidc["issuer"], oidc["audience"])
+    assert config.provider == oidc.get("provider", "generic")
+    assert config.client_id == (oidc.get("clientId") or None)
+    assert dict(config.role_map) == role_map
+
+
+def test_role_map_from_an_existing_secret(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oidc = {key: value for key, value in REQUIRED_VALUES["oidc"].items() if key != "roleMap"}
+    oidc["roleMapExistingSecret"] = {"name": "crs-role-map", "key": "roles.json"}
+    docs = render(chart, {"oidc": oidc})
+    assert "OIDC_ROLE_MAP" not in one(docs, "ConfigMap")["data"]
+    (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    (entry,) = [e for e in container["env"] if e["name"] == "OIDC_ROLE_MAP"]
+    assert entry == {
+        "name": "OIDC_ROLE_MAP",
+        "valueFrom": {"secretKeyRef": {"name": "crs-role-map", "key": "roles.json"}},
+    }
+    assert by_kind(docs, "Secret") == [], "the chart must not create Secrets"
+    job_env = one(docs, "Job")["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert "OIDC_ROLE_MAP" not in {e["name"] for e in job_env}, "migrations need no identity"
+
+    secrets = {
+        ("contact-restrictions-database", "DATABASE_URL"): DATABASE_URL,
+        ("crs-role-map", "roles.json"): json.dumps(AWKWARD_ROLE_MAP),
+    }
+    config = identity_from(api_environment(docs, secrets), monkeypatch)
+    assert dict(config.role_map) == AWKWARD_ROLE_MAP
+
+
+@pytest.mark.parametrize(
+    ("oidc", "message"),
+    [
+        ({"audience": "crs", "roleMap": {"a": "reader"}}, "oidc.issuer is required"),
+        (
+            {"issuer": "https://sso.example.org", "roleMap": {"a": "reader"}},
+            "oidc.audience is required",
+        ),
+        ({"issuer": "https://sso.example.org", "audience": "crs"}, "oidc.roleMap"),
+        (
+            {
+                "issuer": "https://sso.example.org",
+                "audience": "crs",
+                "roleMap": {"a": "reader"},
+                "roleMapExistingSecret": {"name": "crs-role-map", "key": "OIDC_ROLE_MAP"},
+            },
+            "not both",
+        ),
+    ],
+    ids=["no-issuer", "no-audience", "no-role-map", "two-role-maps"],
+)
+def test_chart_refuses_to_render_an_identity_it_cannot_run_with(
+    chart: helm.Chart, oidc: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(helm.HelmRenderError, match=re.escape(message)):
+        render(chart, {"oidc": oidc})
+
+
+def test_chart_defaults_alone_do_not_render(chart: helm.Chart) -> None:
+    """`crs serve` refuses to start without an issuer: better to hear so from helm."""
+    with pytest.raises(helm.HelmRenderError, match=r"oidc\.issuer is required"):
+        chart.render({}, name=RELEASE, namespace=NAMESPACE, is_install=True)
+
+
+def test_role_map_change_rolls_the_pods(chart: helm.Chart, default_docs: list[Manifest]) -> None:
+    before = one(default_docs, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    oidc = REQUIRED_VALUES["oidc"] | {"roleMap": {"crs-team-leader": "employee"}}
+    after = one(render(chart, {"oidc": oidc}), "Deployment")["spec"]["template"]["metadata"]
+    assert before["checksum/config"] != after["annotations"]["checksum/config"]
