@@ -15,6 +15,11 @@ from app.identity.config import IdentityConfig
 from app.identity.errors import Refusal, TokenRejected
 from app.identity.principal import VerifiedPrincipal
 
+# What the records keep (app/persistence/tables.py): a subject is an id and must fit whole;
+# a display name is for people to read and is cut short.
+MAX_SUBJECT = 255
+MAX_NAME = 200
+
 
 def _strings(value: object) -> Iterable[str]:
     if isinstance(value, list):
@@ -70,9 +75,12 @@ def principal_from_claims(claims: Mapping[str, Any], config: IdentityConfig) -> 
         is_application = subject is not None and subject == client_id
     if subject is None:
         raise TokenRejected(Refusal.MISSING_CLAIM)
+    if len(subject) > MAX_SUBJECT:
+        raise TokenRejected(Refusal.INVALID_CLAIM)
+    name = _text(claims, config.name_claim, "preferred_username")
     return VerifiedPrincipal(
         subject=subject,
-        display_name=_text(claims, config.name_claim, "preferred_username"),
+        display_name=name[:MAX_NAME] if name is not None else None,
         is_application=is_application,
         client_id=client_id,
         roles=roles,

@@ -79,3 +79,30 @@ def test_the_raw_token_is_not_kept() -> None:
     cache = VerifiedTokenCache(3, 300.0)
     cache.put("eyJ.secret.token", _principal("a"), expires_at=time.time() + 60)
     assert all(isinstance(key, bytes) and b"secret" not in key for key in cache._entries)
+
+
+async def test_a_token_refused_for_good_is_refused_again_from_the_cache(
+    start: Start, config: IdentityConfig, idp: IdentityProvider, keys: Keys
+) -> None:
+    """A client repeating a badly signed token costs a hash, not a signature check: the
+    second refusal comes from the cache, even once the signature check would pass."""
+    auth = await start(config)
+    token = sign(keys.stranger, claims_for(idp.issuer), kid=keys.current.kid)
+    for _ in range(2):
+        with pytest.raises(TokenRejected) as refused:
+            auth.verify(token)
+        assert refused.value.reason == Refusal.BAD_SIGNATURE
+    assert auth.refused.get(token) == Refusal.BAD_SIGNATURE
+
+
+async def test_a_token_not_yet_valid_is_accepted_once_it_is(
+    start: Start, config: IdentityConfig, idp: IdentityProvider, keys: Keys
+) -> None:
+    wall = WallClock()
+    auth = await start(config, now=wall)
+    token = sign(keys.current, claims_for(idp.issuer, nbf=int(time.time()) + 120))
+    with pytest.raises(TokenRejected) as refused:
+        auth.verify(token)
+    assert refused.value.reason == Refusal.NOT_YET_VALID
+    wall.offset = 121
+    assert auth.verify(token).subject
