@@ -1,112 +1,237 @@
-"""Who is acting, and the one decision every operation passes through.
+"""Who is asking, and may they: the one decision every operation passes through.
 
-Authentication and the decision matrix arrive with the decision engine. Until then every
-operation already names its `Action` and gets its `ActionContext` from `decide`: every
-route through the `authorise` dependency, the fast layer directly. So the token check and
-the matrix become one change here, in `decide`. On the hot reads it is to ask `TokenCache`
-for an already-verified token (until its expiry) instead of checking a signature per
-request."""
+`Gate.decide` verifies the bearer token (app/identity: the verified-token cache first, so a
+hot read costs a hash and a dict lookup) and asks the decision matrix
+(app/domain/policy/matrix.py) whether the caller's roles may take the action. Every route
+calls it through the `authorise` dependency, the fast layer calls it directly, and the dry
+run (`POST /access/v1/evaluation`) asks the same matrix function, so the three cannot
+disagree.
+
+For impose, vary and lift the matrix rules per marker kind, and the kind is known only once
+the body is read or the marker loaded: the dependency admits whoever may take the action on
+some kind, and the operation calls `ActionContext.require(kind)` before it changes anything.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from time import monotonic
 
 from starlette.requests import Request
 
-from app.domain.vocabulary import Action
-from app.problems import NotAuthenticated, NotPermitted
+from app.domain.policy import matrix
+from app.domain.policy.profile import PolicyProfile
+from app.domain.vocabulary import Action, MarkerKind
+from app.identity import Authenticator, Refusal, TokenRejected, UnknownSigningKey
+from app.identity.principal import VerifiedPrincipal
+from app.problems import NotAuthenticated, NotPermitted, ProblemError, invalid
 
-__all__ = ["Action", "ActionContext", "Principal", "authorise", "decide"]
+__all__ = [
+    "AUTHORIZATION_HEADER",
+    "Action",
+    "ActionContext",
+    "Gate",
+    "NotAuthenticated",
+    "NotPermitted",
+    "authorise",
+    "system_context",
+]
+
+log = logging.getLogger(__name__)
 
 # Lower case, as HTTP/2 and ASGI carry header names.
 AUTHORIZATION_HEADER = "authorization"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    subject: str
-    roles: frozenset[str]
-
-
-ANONYMOUS = Principal(subject="anonymous", roles=frozenset())
+# RFC 6750 allows a token in the query string; this service never accepts one there (it
+# would land in proxies' and servers' logs).
+QUERY_TOKEN = "access_token"
+ON_BEHALF_OF_LIMIT = 64
 
 
 @dataclass(frozen=True, slots=True)
 class ActionContext:
+    """An admitted request: the action, who is asking (as their verified token says), and
+    the profile whose matrix admitted them."""
+
     action: Action
-    principal: Principal
-    # Who the record names as having acted. Until identity arrives, the staff id the request
-    # gives (`acting_as`); then the verified token's subject.
-    recorded_as: str | None = None
+    principal: VerifiedPrincipal
+    profile: PolicyProfile
+    # The member of staff a machine client acts for (telephony recording a terminated
+    # call): recorded beside the client's own id, never instead of it.
+    on_behalf_of: str | None = None
 
     @property
     def actor(self) -> str:
-        return self.recorded_as or self.principal.subject
+        """Who the record names as having acted: the token's subject."""
+        return self.principal.subject
 
-    def acting_as(self, staff_id: str) -> ActionContext:
-        return replace(self, recorded_as=staff_id)
+    @property
+    def actor_name(self) -> str | None:
+        return self.principal.display_name
+
+    def require(self, kind: MarkerKind) -> None:
+        """The matrix's decision for this action on a marker of `kind`: NotPermitted unless
+        the caller's roles allow it. A kind the profile does not provide is left to the
+        operation, which refuses it as invalid (422), whoever asks."""
+        if kind not in self.profile.kinds:
+            return
+        decision = matrix.decide(self.profile, self.principal.roles, self.action, kind)
+        if not decision.allowed:
+            _log_refusal(self.principal, decision)
+            raise _not_permitted(decision)
+
+    def acting_for(self, staff_id: str | None) -> ActionContext:
+        """`on_behalf_of` as the body gives it. Only a machine client acts for someone else:
+        a member of staff is recorded as themselves."""
+        if staff_id is None:
+            return self
+        if not self.principal.is_application:
+            raise invalid(
+                "body.on_behalf_of",
+                "only a machine client may act on behalf of a member of staff; staff act "
+                "as themselves, from their own token",
+            )
+        return replace(self, on_behalf_of=staff_id)
 
 
-# Shared, not made per request: a context is immutable (`acting_as` copies it), and the
-# fast layer asks for one on every hot read.
-_ADMITTED = {action: ActionContext(action, ANONYMOUS) for action in Action}
+def system_context(action: Action, profile: PolicyProfile, subject: str) -> ActionContext:
+    """For what the service records itself, with no request (the demo data): it holds
+    every role the profile declares, and is named by `subject` in the records."""
+    principal = VerifiedPrincipal(
+        subject=subject,
+        display_name=None,
+        is_application=True,
+        client_id=None,
+        roles=profile.access.roles,
+    )
+    return ActionContext(action, principal, profile)
 
 
-def decide(action: Action, authorization: str | None) -> ActionContext:
-    """Who is asking (from the Authorization header's value, None when absent), and
-    whether they may do `action`: the context to act in, or NotAuthenticated (401) or
-    NotPermitted (403). Today it admits everyone, anonymously (there is no identity
-    provider yet); the identity issue verifies the bearer token here, through `TokenCache`,
-    and checks the decision matrix for `action`."""
-    return _ADMITTED[action]
+def _not_permitted(decision: matrix.Decision) -> NotPermitted:
+    kind = decision.kind.value if decision.kind is not None else None
+    return NotPermitted(decision.action.value, kind, decision.allowed_roles, decision.reason)
+
+
+def _log_refusal(principal: VerifiedPrincipal, decision: matrix.Decision) -> None:
+    # The subject is an opaque id, not a name; roles and the rule are policy, not personal.
+    log.info(
+        "refused %s for subject %s with roles %s (%s)",
+        decision.rule,
+        principal.subject,
+        sorted(principal.roles),
+        decision.reason,
+    )
+
+
+class IdentityUnavailable(ProblemError):
+    """No key set to verify tokens against: the provider has not answered since start, or
+    not for longer than the service may go on trusting its last keys. The caller's token
+    may well be good, so it is not told it is not."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            "identity-unavailable",
+            "Tokens cannot be verified just now.",
+            "The identity provider's signing keys are not available to this service. Try "
+            "again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token from an `Authorization: Bearer <token>` value (RFC 6750 section 2.1)."""
+    if authorization is None:
+        raise NotAuthenticated()
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise NotAuthenticated(
+            "Give a bearer token in the Authorization header: `Authorization: Bearer <token>`."
+        )
+    token = token.strip()
+    if not token:
+        raise NotAuthenticated("The Authorization header names no token.", "invalid_token")
+    return token
+
+
+def _rejected(error: TokenRejected) -> ProblemError:
+    if error.reason is Refusal.KEYS_UNAVAILABLE:
+        return IdentityUnavailable()
+    # RFC 6750 promises the client only `invalid_token`; why is for our logs.
+    log.info("bearer token refused: %s", error.reason.value)
+    return NotAuthenticated("The bearer token is not valid here.", "invalid_token")
+
+
+class Gate:
+    """The one decision, for one deployment: its profile's matrix and its identity provider.
+    With no provider configured every protected operation is refused (`crs serve` will not
+    start that way; an app built some other way fails closed)."""
+
+    def __init__(self, profile: PolicyProfile, authenticator: Authenticator | None) -> None:
+        self.profile = profile
+        self.authenticator = authenticator
+
+    def _principal(self, authorization: str | None) -> VerifiedPrincipal:
+        """Synchronous: the cache, else a signature check against the cached key set.
+        UnknownSigningKey passes through for `admit` to refetch."""
+        token = bearer_token(authorization)
+        if self.authenticator is None:
+            raise NotAuthenticated(
+                "This service has no identity provider configured, so it admits no one.",
+                "invalid_token",
+            )
+        try:
+            return self.authenticator.verify(token)
+        except UnknownSigningKey:
+            raise
+        except TokenRejected as error:
+            raise _rejected(error) from None
+
+    def _context(self, action: Action, principal: VerifiedPrincipal) -> ActionContext:
+        decision = matrix.decide_any_kind(self.profile, principal.roles, action)
+        if not decision.allowed:
+            _log_refusal(principal, decision)
+            raise _not_permitted(decision)
+        return ActionContext(action, principal, self.profile)
+
+    def decide(self, action: Action, authorization: str | None) -> ActionContext:
+        """For the fast layer, which cannot wait: an unknown signing key raises
+        UnknownSigningKey, and the request goes on to the routes, which may refetch."""
+        return self._context(action, self._principal(authorization))
+
+    async def admit(self, action: Action, authorization: str | None) -> ActionContext:
+        """As `decide`, and a token signed by a key the cached set lacks (the provider has
+        rotated) gets one refetch, bounded in time and limited by a cooldown."""
+        try:
+            principal = self._principal(authorization)
+        except UnknownSigningKey:
+            assert self.authenticator is not None
+            try:
+                principal = await self.authenticator.authenticate(bearer_token(authorization))
+            except TokenRejected as error:
+                raise _rejected(error) from None
+        return self._context(action, principal)
+
+
+def refuse_query_token(request: Request) -> None:
+    """Before anything else reads the query: a token there is refused, not ignored."""
+    if QUERY_TOKEN in request.query_params:
+        raise NotAuthenticated(
+            "Tokens are accepted only in the Authorization header, never in the URL.",
+            "invalid_request",
+        )
 
 
 def authorise(action: Action) -> Callable[[Request], Awaitable[ActionContext]]:
-    """The dependency for an operation: `decide` with the request's Authorization header.
-    It reads the header from the request rather than declaring it, so that it adds no
-    parameter to every operation in the OpenAPI."""
+    """The dependency for an operation: the gate's decision on the request's Authorization
+    header. It reads the header from the request rather than declaring it, so that the
+    OpenAPI documents it once, as the bearer security scheme, not as a parameter of each
+    operation. `action` is kept on the dependency for the OpenAPI's roles and security."""
 
     async def dependency(request: Request) -> ActionContext:
-        return decide(action, request.headers.get(AUTHORIZATION_HEADER))
+        refuse_query_token(request)
+        gate: Gate = request.app.state.gate
+        return await gate.admit(action, request.headers.get(AUTHORIZATION_HEADER))
 
+    dependency.action = action  # type: ignore[attr-defined]
     return dependency
-
-
-# Named here so that the identity issue raises them from `decide` without a new import.
-__all__ = [
-    "ANONYMOUS",
-    "AUTHORIZATION_HEADER",
-    "Action",
-    "ActionContext",
-    "NotAuthenticated",
-    "NotPermitted",
-    "Principal",
-    "TokenCache",
-    "authorise",
-    "decide",
-]
-
-
-class TokenCache:
-    """Verified bearer tokens until they expire: a dict lookup on the hot path."""
-
-    def __init__(self, max_entries: int = 10_000) -> None:
-        self._entries: dict[str, tuple[Principal, float]] = {}
-        self._max = max_entries
-
-    def get(self, token: str) -> Principal | None:
-        entry = self._entries.get(token)
-        if entry is None:
-            return None
-        principal, expires = entry
-        if monotonic() >= expires:
-            self._entries.pop(token, None)
-            return None
-        return principal
-
-    def put(self, token: str, principal: Principal, ttl_seconds: float) -> None:
-        if len(self._entries) >= self._max:
-            self._entries.clear()
-        self._entries[token] = (principal, monotonic() + ttl_seconds)

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import or_, select
 
-from app.auth import ANONYMOUS, Action, ActionContext
+from app.auth import Action, system_context
 from app.domain.policy.profile import PolicyProfile
 from app.domain.policy.terms import latest_review_date
 from app.domain.time.clock import utcnow
@@ -32,7 +32,6 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
             {
                 "kind": "telephone_suspension",
                 "reason": "Abusive language continued after a terminated call.",
-                "created_by": "TL-204",
                 "ends_at": (now + timedelta(hours=20)).isoformat(),
             },
         ),
@@ -49,7 +48,6 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
                 },
                 "review_due": review,
                 "reason": "Excessive calls to several teams.",
-                "created_by": "CCSM-01",
             },
         ),
         (
@@ -61,7 +59,6 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
                 "services": ["Housing"],
                 "review_due": review,
                 "reason": "Threatening behaviour at the housing office.",
-                "created_by": "CCSM-01",
             },
         ),
         (
@@ -77,7 +74,6 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
                 },
                 "review_due": review,
                 "reason": "Contacting many officers about the same matter.",
-                "created_by": "CCSM-01",
             },
         ),
         (
@@ -87,7 +83,6 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
                 "kind": "read_and_file",
                 "review_due": review,
                 "reason": "Repeated correspondence on a closed complaint with no new information.",
-                "created_by": "CCSM-01",
             },
         ),
         (
@@ -101,7 +96,6 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
                 },
                 "review_due": review,
                 "reason": "Agreed after a formal warning.",
-                "created_by": "CCSM-01",
             },
         ),
         (
@@ -116,7 +110,6 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
                 },
                 "review_due": review,
                 "reason": "Abuse of an employee on social media (Appendix 2).",
-                "created_by": "CCSM-01",
             },
         ),
         # Wrexham only: the profile decides whether a quota can be imposed.
@@ -128,16 +121,19 @@ def _demo_markers(review_due: date, now: datetime) -> list[tuple[str, str | None
                 "details": {"channel": "phone", "limit": 3, "period": "week"},
                 "review_due": review,
                 "reason": "Excessive calls.",
-                "created_by": "SM-07",
             },
         ),
     ]
 
 
+# Who the demo records name as having imposed them.
+DEMO_SUBJECT = "demo-data"
+
+
 async def seed_demo(database: Database, profile: PolicyProfile) -> int:
     """Returns how many markers were added (0 when the demo data is already there)."""
     now = utcnow()
-    context = ActionContext(Action.IMPOSE_MARKER, ANONYMOUS)
+    context = system_context(Action.IMPOSE_MARKER, profile, DEMO_SUBJECT)
     added = 0
     wanted = _demo_markers(latest_review_date(profile, now) - timedelta(days=1), now)
     async with unit_of_work(database) as session:

@@ -16,8 +16,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from app.auth import Gate
 from app.domain.policy.profile import load_profile
 from app.domain.time.clock import utcnow
+from app.identity import Authenticator, IdentityConfig
 from app.observability.metrics import Metrics
 from app.observability.requests import RequestContext
 from app.observability.tracing import configure_tracing
@@ -73,6 +75,8 @@ def create_app(
         )
     profile = load_profile(settings.policy_profile)
     metrics = Metrics()
+    identity = IdentityConfig.from_settings(settings)
+    gate = Gate(profile, Authenticator(identity) if identity is not None else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +102,12 @@ def create_app(
         app.state.snapshot, app.state.database, app.state.reads = snapshot, database, reads
         app.state.feed = feed
         feed.start()
+        if gate.authenticator is None:
+            log.error("no identity provider is configured (OIDC_ISSUER): every request refused")
+        else:
+            # Bounded by OIDC_FETCH_TIMEOUT_SECONDS; a provider down at start is retried in
+            # the background, and readiness says so meanwhile.
+            await gate.authenticator.start()
         with contextlib.suppress(TimeoutError):
             # Serve from a loaded snapshot when the database is there; if it is not, start
             # anyway: reads answer 503 until it returns, and readiness says so.
@@ -105,6 +115,8 @@ def create_app(
         try:
             yield
         finally:
+            if gate.authenticator is not None:
+                await gate.authenticator.aclose()
             await feed.stop()
             await reads.close()
             await database.close()
@@ -126,6 +138,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.profile = profile
+    app.state.gate = gate
     app.state.clock = clock
     problem_handlers.install(app)
     app.include_router(checks_router)

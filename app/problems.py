@@ -42,6 +42,7 @@ class ProblemError(Exception):
         detail: str,
         headers: dict[str, str] | None = None,
         invalid_params: list[InvalidParam] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -50,6 +51,19 @@ class ProblemError(Exception):
         self.detail = detail
         self.headers = headers or {}
         self.invalid_params = invalid_params
+        # RFC 9457 extension members, beside the standard ones.
+        self.extensions = extensions
+
+    def body(self, instance: str | None) -> bytes:
+        return problem_body(
+            self.status,
+            self.slug,
+            self.title,
+            self.detail,
+            instance,
+            self.invalid_params,
+            self.extensions,
+        )
 
 
 def not_found(what: str) -> ProblemError:
@@ -81,27 +95,45 @@ def database_unavailable(retry_after: int = 5) -> ProblemError:
     )
 
 
+# RFC 6750 section 3: the challenge names the realm; `error` only once a token was given.
+REALM = 'Bearer realm="contact-restrictions"'
+
+
 class NotAuthenticated(ProblemError):
-    """Who is asking cannot be told: no credentials, or none that verify."""
+    """Who is asking cannot be told: no bearer token (`error` None), or one that does not
+    verify ("invalid_token"), or one sent where tokens are not accepted ("invalid_request")."""
 
     def __init__(
-        self, detail: str = "Give a valid bearer token in the Authorization header."
+        self,
+        detail: str = "Give a valid bearer token in the Authorization header.",
+        error: str | None = None,
     ) -> None:
+        challenge = REALM if error is None else f'{REALM}, error="{error}"'
         super().__init__(
             401,
             "not-authenticated",
             "You are not authenticated.",
             detail,
-            headers={"WWW-Authenticate": "Bearer"},
+            headers={"WWW-Authenticate": challenge},
         )
 
 
 class NotPermitted(ProblemError):
-    """Who is asking is known, and may not do this."""
+    """Who is asking is known, and the decision matrix does not let their roles do this.
+    The problem names the action, the kind where it matters, and the roles that may."""
 
-    def __init__(self, action: str) -> None:
+    def __init__(
+        self, action: str, kind: str | None, allowed_roles: tuple[str, ...], reason: str
+    ) -> None:
+        what = action if kind is None else f"{action} on a {kind} marker"
+        allowed = ", ".join(allowed_roles) if allowed_roles else "no role"
         super().__init__(
-            403, "not-permitted", "You may not do that.", f"Your roles do not permit {action}."
+            403,
+            "not-permitted",
+            "You may not do that.",
+            f"{reason[:1].upper()}{reason[1:]}. {what} may be taken by: {allowed}.",
+            headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope"'},
+            extensions={"action": action, "kind": kind, "allowed_roles": list(allowed_roles)},
         )
 
 
@@ -112,6 +144,7 @@ def problem_body(
     detail: str,
     instance: str | None = None,
     invalid_params: list[InvalidParam] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> bytes:
     body: dict[str, Any] = {
         "type": TYPE_BASE + slug,
@@ -123,6 +156,8 @@ def problem_body(
         body["instance"] = instance
     if invalid_params:
         body["invalid_params"] = [p.model_dump() for p in invalid_params]
+    if extensions:
+        body.update(extensions)
     return orjson.dumps(body)
 
 

@@ -26,6 +26,7 @@ from app.persistence.embedded import EmbeddedPostgres, database_url, stop_starte
 from app.persistence.migrations import upgrade_to_head
 from app.settings import Settings
 from app.web.http_edges import UVICORN_OPTIONS
+from tests.issuer import ALL_ROLES, TestIssuer, stop_test_issuer, test_issuer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = "crs_test"
@@ -60,6 +61,7 @@ def _stop_embedded_servers() -> Iterator[None]:
     try:
         yield
     finally:
+        stop_test_issuer()
         stop_started()
 
 
@@ -91,6 +93,7 @@ def test_settings(**overrides: Any) -> Settings:
         "heartbeat_interval_seconds": 0.2,
         "stale_after_seconds": 2.0,
         "db_connect_timeout_seconds": 0.5,
+        **test_issuer().settings(),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -108,14 +111,25 @@ class Clock:
 
 @dataclass
 class Service:
+    """A served app. `client` carries a token holding every role (each profile's matrix
+    lets it do everything); `issuer` signs tokens for narrower roles."""
+
     app: FastAPI
     base_url: str
     client: httpx.AsyncClient
     clock: Clock
+    issuer: TestIssuer
 
     @property
     def snapshot(self) -> Any:
         return self.app.state.snapshot
+
+    def bearer(self, *roles: str, **kwargs: Any) -> dict[str, str]:
+        return self.issuer.bearer(*roles, **kwargs)
+
+
+def full_access() -> dict[str, str]:
+    return test_issuer().bearer(*ALL_ROLES)
 
 
 @contextlib.asynccontextmanager
@@ -144,9 +158,9 @@ async def serve(url: str, **overrides: Any) -> AsyncIterator[Service]:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     base_url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=full_access()) as client:
         try:
-            yield Service(app, base_url, client, clock)
+            yield Service(app, base_url, client, clock, test_issuer())
         finally:
             server.should_exit = True
             await task

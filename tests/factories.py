@@ -33,7 +33,6 @@ def marker(kind: str, **overrides: Any) -> dict[str, Any]:
         "kind": kind,
         "details": details[kind],
         "reason": "Test reason.",
-        "created_by": "CCSM-01",
     }
     if kind != "telephone_suspension":
         body["review_due"] = review_date()

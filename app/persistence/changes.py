@@ -57,6 +57,8 @@ async def record_change(
                 action=change.action.value,
                 recorded_at=at,
                 recorded_by=context.actor,
+                recorded_by_name=context.actor_name,
+                on_behalf_of=context.on_behalf_of,
                 note=change.note,
                 state=stored_state(marker),
             )

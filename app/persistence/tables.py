@@ -56,12 +56,14 @@ class MarkerRow(Base):
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_due: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text, nullable=False)
-    created_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Who acted is the verified token's subject; an identity provider's subject may be up to
+    # 255 characters (Entra's object id is 36, a generic provider's `sub` can be longer).
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    lifted_by: Mapped[str | None] = mapped_column(String(64))
+    lifted_by: Mapped[str | None] = mapped_column(String(255))
     lift_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
@@ -84,7 +86,11 @@ class MarkerVersionRow(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     action: Mapped[str] = mapped_column(String(16), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    # The display name the token gave at the time, and the member of staff a machine client
+    # acted for: both as recorded then, never looked up again.
+    recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text, nullable=False)
     state: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
 
@@ -100,7 +106,9 @@ class ContactRow(Base):
     )
     channel: Mapped[str] = mapped_column(String(16), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    recorded_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
     __table_args__ = (

@@ -29,6 +29,7 @@ from app.domain.contact_rules import (
 from app.domain.details import SinglePointOfContactDetails
 from app.domain.markers import Marker
 from app.domain.vocabulary import Channel, Direction
+from app.problems import PROBLEM_JSON, ProblemError
 from app.reads.marker_json import iso, marker_bytes
 from app.snapshot.state import CustomerView, Freshness
 from app.wording.catalogue import render_reason
@@ -394,3 +395,18 @@ def warm(view: CustomerView, now: datetime) -> None:
         return
     restrictions_answer(view, now, Freshness(now, False))
     _check_part_for(view, Channel.PHONE, now, Direction.INBOUND, None, False)
+
+
+_PROBLEM_HEADERS = (
+    (b"content-type", PROBLEM_JSON.encode()),
+    (b"cache-control", NO_STORE),
+    _NOSNIFF,
+)
+
+
+def refusal_answer(refused: ProblemError, path: str) -> Answer:
+    """A refusal (401, 403, 503) as the routes' problem handler gives it."""
+    extra = tuple(
+        (name.lower().encode(), value.encode()) for name, value in refused.headers.items()
+    )
+    return Answer(refused.status, _PROBLEM_HEADERS + extra, refused.body(path))

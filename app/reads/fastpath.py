@@ -17,11 +17,12 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.auth import decide
+from app.auth import Gate
 from app.domain.vocabulary import Channel, Direction
+from app.identity import UnknownSigningKey
 from app.observability.requests import incoming_id
 from app.problems import ProblemError
-from app.reads.answers import Answer, contact_check_answer, restrictions_answer
+from app.reads.answers import Answer, contact_check_answer, refusal_answer, restrictions_answer
 from app.reads.contract import (
     AUTHORIZATION,
     CHECK,
@@ -80,13 +81,20 @@ def _headers(scope: Scope, etag: bool) -> tuple[str | None, str | None] | None:
     return authorization, if_none_match
 
 
-def _admitted(operation: ReadOperation, authorization: str | None) -> bool:
-    """The routes' own decision; when it refuses, they give the problem."""
+# The gate could not decide without waiting (a key it must fetch): the routes decide.
+_DEFER = object()
+
+
+def _admission(gate: Gate, operation: ReadOperation, authorization: str | None, path: str) -> Any:
+    """None when admitted; the refusal as the routes would give it (401, 403, 503), which
+    this layer sends itself so that a bad token costs the routes nothing; or _DEFER."""
     try:
-        decide(operation.action, authorization)
-    except ProblemError:
-        return False
-    return True
+        gate.decide(operation.action, authorization)
+    except UnknownSigningKey:
+        return _DEFER
+    except ProblemError as refused:
+        return refusal_answer(refused, path)
+    return None
 
 
 class FastReads:
@@ -97,6 +105,7 @@ class FastReads:
         self._snapshot: Any = None
         self._clock: Callable[[], datetime] | None = None
         self._metrics: Any = None
+        self._gate: Gate | None = None
 
     def _resolve(self) -> bool:
         state = self.state_of()
@@ -104,6 +113,7 @@ class FastReads:
         if snapshot is None:
             return False
         self._snapshot, self._clock, self._metrics = snapshot, state.clock, state.metrics
+        self._gate = state.gate
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -148,18 +158,27 @@ class FastReads:
                 return None if answer is None else (operation, answer)
         return None
 
-    @staticmethod
-    def _restrictions(scope: Scope, snapshot: Any, ref: str, now: datetime) -> Answer | None:
+    def _admit(self, scope: Scope, operation: ReadOperation, etag: bool) -> Any:
+        """As the routes' dependency runs before their parameters are read: the headers
+        (None when the routes must read them), then the gate's answer."""
+        headers = _headers(scope, etag)
+        if headers is None:
+            return None
+        assert self._gate is not None
+        refused = _admission(self._gate, operation, headers[0], scope["path"])
+        return headers if refused is None else refused
+
+    def _restrictions(self, scope: Scope, snapshot: Any, ref: str, now: datetime) -> Answer | None:
         if "/" in ref or not valid_customer_ref(ref):
             return None
+        headers = self._admit(scope, RESTRICTIONS, True)
+        if not isinstance(headers, tuple):
+            return None if headers is None or headers is _DEFER else headers
         params = _query(scope["query_string"], RESTRICTIONS.names)
         if params is None or params.get("include", DEFAULT_INCLUDE) != DEFAULT_INCLUDE:
             return None
         service = params.get("service")
         if service is not None and not valid_service(service):
-            return None
-        headers = _headers(scope, True)
-        if headers is None or not _admitted(RESTRICTIONS, headers[0]):
             return None
         freshness = _current(snapshot.confirmed_at)
         return restrictions_answer(snapshot.view(ref), now, freshness, service, None, headers[1])
@@ -176,6 +195,9 @@ class FastReads:
         """`form` is the path's own form (flat), or None where `format` chooses it."""
         if "/" in ref or not valid_customer_ref(ref):
             return None
+        headers = self._admit(scope, operation, False)
+        if not isinstance(headers, tuple):
+            return None if headers is None or headers is _DEFER else headers
         params = _query(scope["query_string"], operation.names)
         if params is None:
             return None
@@ -193,9 +215,6 @@ class FastReads:
             if parsed is None:
                 return None
             at = parsed
-        headers = _headers(scope, False)
-        if headers is None or not _admitted(operation, headers[0]):
-            return None
         freshness = _current(snapshot.confirmed_at)
         answer = contact_check_answer(
             snapshot.view(ref), channel, at, freshness, direction, service, fmt == "flat"

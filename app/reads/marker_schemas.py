@@ -59,6 +59,8 @@ EXAMPLE_MARKER_WITH_HISTORY: dict[str, JsonValue] = {
             "action": "imposed",
             "recorded_at": "2026-11-02T09:00:00+00:00",
             "recorded_by": "CCSM-01",
+            "recorded_by_name": "Customer Contact Service Manager",
+            "on_behalf_of": None,
             "note": "Repeated abusive calls.",
             "state": {"version": 1, "kind": "telephone_schedule"},
         }
@@ -88,7 +90,11 @@ class MarkerVersionOut(BaseModel):
     version: int
     action: Literal["imposed", "varied", "lifted"]
     recorded_at: LondonInstant
-    recorded_by: str
+    recorded_by: str = Field(description="The subject of the token that recorded it.")
+    recorded_by_name: str | None = Field(description="The display name that token gave.")
+    on_behalf_of: str | None = Field(
+        description="The member of staff a machine client acted for, if one did."
+    )
     note: str
     state: dict[str, object] = Field(description="The marker as it stood at this version.")
 

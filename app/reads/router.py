@@ -133,7 +133,8 @@ _RESTRICTIONS_EXAMPLE: dict[str, Any] = {
         304: {"description": "Not modified since the ETag given in If-None-Match."},
         **problem_responses(422, 503),
     },
-    dependencies=[Depends(only_params(RESTRICTIONS))],
+    # The caller first, as every operation: no validation feedback for strangers.
+    dependencies=[Depends(authorise(RESTRICTIONS.action)), Depends(only_params(RESTRICTIONS))],
 )
 async def read_restrictions(
     customer_ref: CustomerRef,
@@ -151,7 +152,6 @@ async def read_restrictions(
             description="The ETag of an earlier answer: 304 if nothing changed since.",
         ),
     ] = None,
-    _: ActionContext = Depends(authorise(RESTRICTIONS.action)),
 ) -> Response:
     model = reads(request)
     now = clock(request)()
@@ -217,7 +217,8 @@ _CHECK_EXAMPLE: dict[str, Any] = {
         },
         **problem_responses(422, 503),
     },
-    dependencies=[Depends(only_params(CHECK))],
+    # The caller first, as every operation: no validation feedback for strangers.
+    dependencies=[Depends(authorise(CHECK.action)), Depends(only_params(CHECK))],
 )
 async def contact_check(
     customer_ref: CustomerRef,
@@ -229,7 +230,6 @@ async def contact_check(
     # The alias is described in words, not declared: a declared choice of two shapes would
     # make every generated client's answer a union it cannot narrow.
     format: Annotated[Literal["json", "flat"], Query(include_in_schema=False)] = DEFAULT_FORMAT,
-    _: ActionContext = Depends(authorise(CHECK.action)),
 ) -> Response:
     return await _check(request, customer_ref, channel, at, direction, service, format == "flat")
 
@@ -251,7 +251,8 @@ async def contact_check(
         },
         **problem_responses(422, 503),
     },
-    dependencies=[Depends(only_params(FLAT_CHECK))],
+    # The caller first, as every operation: no validation feedback for strangers.
+    dependencies=[Depends(authorise(FLAT_CHECK.action)), Depends(only_params(FLAT_CHECK))],
 )
 async def contact_check_flat(
     customer_ref: CustomerRef,
@@ -260,7 +261,6 @@ async def contact_check_flat(
     at: AtParam = None,
     direction: DirectionParam = DEFAULT_DIRECTION,
     service: ServiceParam = None,
-    _: ActionContext = Depends(authorise(FLAT_CHECK.action)),
 ) -> Response:
     return await _check(request, customer_ref, channel, at, direction, service, True)
 

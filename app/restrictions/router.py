@@ -42,7 +42,6 @@ _IMPOSE_EXAMPLES = {
         "value": {
             "kind": "telephone_suspension",
             "reason": "Abusive language continued after the call was terminated yesterday.",
-            "created_by": "TL-204",
         },
     },
     "telephone_schedule": {
@@ -54,7 +53,6 @@ _IMPOSE_EXAMPLES = {
                 "max_call_minutes": 15,
             },
             "reason": "Excessive calls to several teams.",
-            "created_by": "CCSM-01",
         },
     },
     "channel_limit": {
@@ -64,7 +62,6 @@ _IMPOSE_EXAMPLES = {
             "details": {"channels": ["email", "letter"]},
             "services": ["Housing"],
             "reason": "Threatening behaviour at the housing office.",
-            "created_by": "CCSM-01",
         },
     },
     "single_point_of_contact": {
@@ -77,7 +74,6 @@ _IMPOSE_EXAMPLES = {
                 "email": "alex.jones@example.gov.uk",
             },
             "reason": "Contacting many officers about the same matter.",
-            "created_by": "CCSM-01",
         },
     },
 }
@@ -110,7 +106,7 @@ async def impose_marker(
     context: ActionContext = Depends(authorise(Action.IMPOSE_MARKER)),
 ) -> dict[str, Any]:
     marker = await service.impose_marker(
-        db, context.acting_as(body.created_by), profile, customer_ref, body, at
+        db, context.acting_for(body.on_behalf_of), profile, customer_ref, body, at
     )
     return _out(marker, at)
 
@@ -137,6 +133,8 @@ async def read_marker(
             "action": v.action,
             "recorded_at": iso(v.recorded_at),
             "recorded_by": v.recorded_by,
+            "recorded_by_name": v.recorded_by_name,
+            "on_behalf_of": v.on_behalf_of,
             "note": v.note,
             "state": state_json(v.state),
         }
@@ -165,7 +163,7 @@ async def vary_marker(
     context: ActionContext = Depends(authorise(Action.VARY_MARKER)),
 ) -> dict[str, Any]:
     marker = await service.vary_marker(
-        db, context.acting_as(body.varied_by), profile, marker_id, body, at
+        db, context.acting_for(body.on_behalf_of), profile, marker_id, body, at
     )
     return _out(marker, at)
 
@@ -184,7 +182,9 @@ async def lift_marker(
     at: Now,
     context: ActionContext = Depends(authorise(Action.LIFT_MARKER)),
 ) -> dict[str, Any]:
-    marker = await service.lift_marker(db, context.acting_as(body.lifted_by), marker_id, body, at)
+    marker = await service.lift_marker(
+        db, context.acting_for(body.on_behalf_of), marker_id, body, at
+    )
     return _out(marker, at)
 
 
@@ -222,7 +222,7 @@ async def record_contact(
     context: ActionContext = Depends(authorise(Action.RECORD_CONTACT)),
 ) -> dict[str, Any]:
     row = await service.record_contact(
-        db, context.acting_as(body.recorded_by), customer_ref, body, at
+        db, context.acting_for(body.on_behalf_of), customer_ref, body, at
     )
     return {
         "id": row.id,
@@ -230,5 +230,7 @@ async def record_contact(
         "channel": row.channel,
         "occurred_at": iso(row.occurred_at),
         "recorded_by": row.recorded_by,
+        "recorded_by_name": row.recorded_by_name,
+        "on_behalf_of": row.on_behalf_of,
         "recorded_at": iso(row.recorded_at),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -35,6 +35,18 @@ from app.domain.vocabulary import Channel, Language, MarkerKind
 from app.reads.marker_json import LondonInstant
 
 StaffId = Identifier
+ON_BEHALF_OF = (
+    "For a machine client (telephony, a CRM's service account) recording what a member of "
+    "staff did: that person's staff id, recorded beside the client's own id. Staff calling "
+    "with their own token leave it out (422 if they give it): who acted is always the "
+    "token's subject, never a name the body gives."
+)
+
+
+def _on_behalf_of() -> Any:
+    return Field(json_schema_extra=not_null, default=None, description=ON_BEHALF_OF)
+
+
 Reason = LongText
 Service = Annotated[
     str,
@@ -76,7 +88,7 @@ class _ImposeCommon(_Request):
         "that maximum.",
     )
     reason: Reason = Field(description="Why it was imposed (kept on record).")
-    created_by: StaffId = Field(description="Staff identifier of the decision maker.")
+    on_behalf_of: StaffId | None = _on_behalf_of()
     additional: StrictBool = Field(
         default=False,
         description="true to impose this marker although one of the same kind is already in "
@@ -148,13 +160,11 @@ class VaryMarker(_Request):
                 {
                     "ends_at": "2027-01-31T17:00:00+00:00",
                     "reason": "Agreed at review: calls may resume after January.",
-                    "varied_by": "CCSM-01",
                     "expected_version": 1,
                 },
                 {
                     "details": {"channels": ["letter"]},
                     "reason": "Emails continued to be abusive.",
-                    "varied_by": "CCSM-01",
                 },
             ]
         },
@@ -191,7 +201,7 @@ class VaryMarker(_Request):
         "after it; omit to keep it.",
     )
     reason: Reason = Field(description="Why it was varied.")
-    varied_by: StaffId
+    on_behalf_of: StaffId | None = _on_behalf_of()
     expected_version: Annotated[int, Field(ge=1), BeforeValidator(json_integer)] | None = Field(
         json_schema_extra=not_null,
         default=None,
@@ -202,15 +212,11 @@ class VaryMarker(_Request):
 class LiftMarker(_Request):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"reason": "Apology received; behaviour improved.", "lifted_by": "CCSM-01"}
-            ]
-        },
+        json_schema_extra={"examples": [{"reason": "Apology received; behaviour improved."}]},
     )
 
     reason: Reason = Field(description="Why it was lifted.")
-    lifted_by: StaffId
+    on_behalf_of: StaffId | None = _on_behalf_of()
 
 
 class CustomerPreferences(_Request):
@@ -240,7 +246,7 @@ class RecordContact(_Request):
                 {
                     "channel": "phone",
                     "occurred_at": "2026-11-24T10:15:00+00:00",
-                    "recorded_by": "CC-17",
+                    "on_behalf_of": "CC-17",
                 }
             ]
         },
@@ -252,7 +258,7 @@ class RecordContact(_Request):
         default=None,
         description=f"When the contact happened ({INSTANT_RULE}); not in the future. Default: now.",
     )
-    recorded_by: StaffId
+    on_behalf_of: StaffId | None = _on_behalf_of()
 
 
 class ContactOut(BaseModel):
@@ -264,7 +270,9 @@ class ContactOut(BaseModel):
                     "customer_ref": "C0000001",
                     "channel": "phone",
                     "occurred_at": "2026-11-24T10:15:00+00:00",
-                    "recorded_by": "CC-17",
+                    "recorded_by": "telephony-recorder",
+                    "recorded_by_name": "Telephony",
+                    "on_behalf_of": "CC-17",
                     "recorded_at": "2026-11-24T10:16:02+00:00",
                 }
             ]
@@ -275,5 +283,7 @@ class ContactOut(BaseModel):
     customer_ref: str
     channel: Channel
     occurred_at: LondonInstant
-    recorded_by: str
+    recorded_by: str = Field(description="The subject of the token that recorded it.")
+    recorded_by_name: str | None = Field(description="The name that token gave.")
+    on_behalf_of: str | None = Field(description="The member of staff it acted for.")
     recorded_at: LondonInstant

@@ -107,6 +107,7 @@ async def impose_marker(
     end is given; Wrexham's must say when it ends."""
     now = to_second(now)
     kind = MarkerKind(command.kind)
+    context.require(kind)
     starts_at = to_second(command.starts_at) if command.starts_at else now
     ends_at = to_second(command.ends_at) if command.ends_at else None
     end_defaulted = kind is MarkerKind.TELEPHONE_SUSPENSION and ends_at is None
@@ -187,6 +188,8 @@ async def vary_marker(
     now = to_second(now)
     row = await _locked_marker(session, marker_id)
     current = marker_from_row(_row_dict(row))
+    # Varying needs the role that may impose a marker of its kind.
+    context.require(current.kind)
     if command.expected_version is not None and command.expected_version != current.version:
         raise conflict(
             f"The marker is at version {current.version}, not {command.expected_version}: "
@@ -256,6 +259,7 @@ async def lift_marker(
     now = to_second(now)
     row = await _locked_marker(session, marker_id)
     current = marker_from_row(_row_dict(row))
+    context.require(current.kind)
     if current.lifted_at is not None:
         raise conflict("The marker has already been lifted.")
     lifted = replace(
@@ -325,6 +329,8 @@ async def record_contact(
         channel=command.channel.value,
         occurred_at=occurred_at,
         recorded_by=context.actor,
+        recorded_by_name=context.actor_name,
+        on_behalf_of=context.on_behalf_of,
         recorded_at=now,
     )
     session.add(row)

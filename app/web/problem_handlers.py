@@ -19,6 +19,7 @@ from app.domain.patterns import PATTERN_WORDS
 from app.domain.vocabulary import MarkerKind
 from app.persistence.faults import unavailable
 from app.problems import (
+    PROBLEM_JSON,
     InvalidParam,
     ProblemError,
     database_unavailable,
@@ -162,14 +163,11 @@ _HTTP_SLUGS = {
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
-        return problem_response(
-            exc.status,
-            exc.slug,
-            exc.title,
-            exc.detail,
-            request.url.path,
-            exc.headers,
-            exc.invalid_params,
+        return Response(
+            exc.body(request.url.path),
+            status_code=exc.status,
+            media_type=PROBLEM_JSON,
+            headers=exc.headers,
         )
 
     # Added before the routers are included, so that every route gets it.

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.conftest import Service, serve
+from tests.conftest import Service, full_access, serve
 from tests.factories import marker
 
 PROBLEM = "application/problem+json"
@@ -52,6 +52,10 @@ class Raw:
         return await asyncio.wait_for(self.reader.read(1), within) == b""
 
 
+def _auth() -> bytes:
+    return f"authorization: {full_access()['Authorization']}\r\n".encode()
+
+
 async def raw(service: Service) -> Raw:
     url = urlsplit(service.base_url)
     reader, writer = await asyncio.open_connection(url.hostname, url.port)
@@ -84,7 +88,9 @@ async def cors(clean_db: str) -> AsyncIterator[Service]:
 async def test_a_chunked_body_over_the_limit_is_413_problem(service: Service) -> None:
     conn = await raw(service)
     await conn.send(
-        b"POST /contact-checks HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+        b"POST /contact-checks HTTP/1.1\r\nHost: x\r\n"
+        + _auth()
+        + b"content-type: application/json\r\n"
         b"transfer-encoding: chunked\r\n\r\n"
     )
     chunk = b"[" + b" " * 65_000 + b"]"
@@ -106,7 +112,9 @@ async def test_a_chunked_body_under_the_limit_is_read(service: Service) -> None:
     conn = await raw(service)
     payload = json.dumps({"channel": "letter", "customer_refs": ["C1"]}).encode()
     await conn.send(
-        b"POST /contact-checks HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+        b"POST /contact-checks HTTP/1.1\r\nHost: x\r\n"
+        + _auth()
+        + b"content-type: application/json\r\n"
         b"transfer-encoding: chunked\r\n\r\n"
         + f"{len(payload[:10]):x}\r\n".encode()
         + payload[:10]
@@ -123,7 +131,9 @@ async def test_a_chunked_body_under_the_limit_is_read(service: Service) -> None:
 async def test_a_declared_length_over_the_limit_is_413_before_the_body(service: Service) -> None:
     conn = await raw(service)
     await conn.send(
-        b"POST /customers/C1/markers HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+        b"POST /customers/C1/markers HTTP/1.1\r\nHost: x\r\n"
+        + _auth()
+        + b"content-type: application/json\r\n"
         b"content-length: 2000000\r\n\r\n"
     )
     status, headers, body = await conn.response()
@@ -136,7 +146,9 @@ async def test_a_body_that_stops_early_gets_408_and_the_connection_is_closed(
     conn = await raw(slow_bodies)
     started = time.monotonic()
     await conn.send(
-        b"POST /customers/C1/markers HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+        b"POST /customers/C1/markers HTTP/1.1\r\nHost: x\r\n"
+        + _auth()
+        + b"content-type: application/json\r\n"
         b"content-length: 10\r\n\r\n{}"
     )
     status, headers, body = await conn.response(within=10)
@@ -154,7 +166,9 @@ async def test_a_body_sent_in_time_is_not_cut_off(slow_bodies: Service) -> None:
     conn = await raw(slow_bodies)
     payload = json.dumps(marker("telephone_suspension")).encode()
     await conn.send(
-        b"POST /customers/C1/markers HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
+        b"POST /customers/C1/markers HTTP/1.1\r\nHost: x\r\n"
+        + _auth()
+        + b"content-type: application/json\r\n"
         + f"content-length: {len(payload)}\r\n\r\n".encode()
         + payload[:5]
     )
@@ -316,7 +330,6 @@ async def test_one_caching_policy_on_every_answer_with_personal_data(service: Se
         f"/markers/{marker_id}/variations",
         json={
             "reason": "Agreed.",
-            "varied_by": "CCSM-01",
             "review_due": created.json()["review_due"],
         },
     )
@@ -338,9 +351,7 @@ async def test_one_caching_policy_on_every_answer_with_personal_data(service: Se
         "batch": await client.post(
             "/contact-checks", json={"channel": "letter", "customer_refs": ["C1"]}
         ),
-        "contact": await client.post(
-            "/customers/C1/contacts", json={"channel": "phone", "recorded_by": "CC-17"}
-        ),
+        "contact": await client.post("/customers/C1/contacts", json={"channel": "phone"}),
         "preferences": await client.put("/customers/C1", json={"preferred_language": "cy"}),
     }
     for name, response in answers.items():

@@ -9,6 +9,7 @@ import pytest
 from app.domain.time.clock import utcnow
 from tests.conftest import Service
 from tests.factories import marker, past
+from tests.issuer import DEFAULT_SUBJECT
 
 KINDS_FLINTSHIRE = [
     "telephone_suspension",
@@ -108,7 +109,7 @@ async def test_a_contact_in_the_future_is_a_validation_error(service: Service) -
     future = (utcnow() + timedelta(hours=1)).replace(microsecond=0).isoformat()
     response = await service.client.post(
         "/customers/C1/contacts",
-        json={"channel": "phone", "occurred_at": future, "recorded_by": "CC-17"},
+        json={"channel": "phone", "occurred_at": future},
     )
     assert response.status_code == 422
     problem = response.json()
@@ -141,7 +142,6 @@ async def test_variation_keeps_the_previous_version_in_history(service: Service)
         json={
             "details": {"channels": ["letter"]},
             "reason": "Emails continued to be abusive.",
-            "varied_by": "CCSM-01",
             "expected_version": 1,
         },
     )
@@ -161,7 +161,6 @@ async def test_varying_an_old_version_is_a_conflict(service: Service) -> None:
     ).json()
     vary = {
         "reason": "r",
-        "varied_by": "X",
         "expected_version": 1,
         "details": {"channels": ["letter"]},
     }
@@ -178,24 +177,20 @@ async def test_lifting_keeps_the_marker_with_who_and_why(service: Service) -> No
         await service.client.post("/customers/C1/markers", json=marker("telephone_suspension"))
     ).json()
     lifted = await service.client.post(
-        f"/markers/{created['id']}/lift", json={"reason": "Apology accepted.", "lifted_by": "TL-1"}
+        f"/markers/{created['id']}/lift", json={"reason": "Apology accepted."}
     )
     assert lifted.status_code == 200
     assert lifted.json()["status"] == "lifted"
-    assert lifted.json()["lifted_by"] == "TL-1"
+    assert lifted.json()["lifted_by"] == DEFAULT_SUBJECT
 
     current = (await service.client.get("/customers/C1/restrictions")).json()
     assert current["markers"] == [] and current["restricted"] is False
     everything = (await service.client.get("/customers/C1/restrictions?include=all")).json()
     assert [m["status"] for m in everything["markers"]] == ["lifted"]
 
-    twice = await service.client.post(
-        f"/markers/{created['id']}/lift", json={"reason": "again", "lifted_by": "TL-1"}
-    )
+    twice = await service.client.post(f"/markers/{created['id']}/lift", json={"reason": "again"})
     assert twice.status_code == 409
-    vary = await service.client.post(
-        f"/markers/{created['id']}/variations", json={"reason": "r", "varied_by": "X"}
-    )
+    vary = await service.client.post(f"/markers/{created['id']}/variations", json={"reason": "r"})
     assert vary.status_code == 409
 
 

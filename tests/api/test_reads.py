@@ -198,7 +198,7 @@ async def test_contact_quota_counts_recorded_contacts(clean_db: str) -> None:
         )
         for _ in range(2):
             recorded = await wrexham.client.post(
-                "/customers/Q1/contacts", json={"channel": "phone", "recorded_by": "CC-1"}
+                "/customers/Q1/contacts", json={"channel": "phone"}
             )
             assert recorded.status_code == 201
         answer = (await wrexham.client.get("/customers/Q1/contact-check?channel=phone")).json()

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -15,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, _recreate
+from tests.conftest import ROOT, _recreate, full_access
+from tests.issuer import test_issuer
 
 CHECKS = (
     "not_a_server_error,response_schema_conformance,status_code_conformance,"
@@ -29,6 +31,10 @@ CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "304", "404", "409", "422"]
 """
+
+
+def _env(value: object) -> str:
+    return json.dumps(value) if isinstance(value, dict) else str(value)
 
 
 def _free_port() -> int:
@@ -50,6 +56,7 @@ def served(admin_url: str) -> Iterator[str]:
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        **{name.upper(): _env(value) for name, value in test_issuer().settings().items()},
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"],
@@ -104,6 +111,10 @@ def test_whole_spec_holds_under_schemathesis(served: str, tmp_path: Path) -> Non
             "all",
             "--seed",
             "20261125",
+            # Every operation as someone who may take it; tests/api/test_authentication.py
+            # covers the refusals.
+            "--header",
+            f"Authorization: {full_access()['Authorization']}",
         ],
         capture_output=True,
         text=True,

@@ -27,7 +27,7 @@ async def test_a_string_is_not_a_boolean(service: Service, whole_council: object
     imposed = await _imposed(service)
     response = await service.client.post(
         f"/markers/{imposed['id']}/variations",
-        json={"whole_council": whole_council, "reason": "Widen.", "varied_by": "CCSM-01"},
+        json={"whole_council": whole_council, "reason": "Widen."},
     )
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == PROBLEM
@@ -41,7 +41,7 @@ async def test_expected_version_must_be_an_integer(service: Service, version: ob
     imposed = await _imposed(service)
     response = await service.client.post(
         f"/markers/{imposed['id']}/variations",
-        json={"expected_version": version, "reason": "Vary.", "varied_by": "CCSM-01"},
+        json={"expected_version": version, "reason": "Vary."},
     )
     assert response.status_code == 422, response.text
     assert [p["name"] for p in response.json()["invalid_params"]] == ["body.expected_version"]
@@ -66,7 +66,7 @@ async def test_booleans_and_integers_sent_as_json_still_work(service: Service) -
     imposed = await _imposed(service)
     response = await service.client.post(
         f"/markers/{imposed['id']}/variations",
-        json={"whole_council": True, "expected_version": 1, "reason": "W.", "varied_by": "A"},
+        json={"whole_council": True, "expected_version": 1, "reason": "W."},
     )
     assert response.status_code == 200, response.text
     assert response.json()["services"] is None
@@ -78,7 +78,7 @@ async def test_booleans_and_integers_sent_as_json_still_work(service: Service) -
 async def test_a_body_that_is_not_json_is_415(service: Service, content_type: str) -> None:
     response = await service.client.post(
         "/customers/C1/contacts",
-        content=b'{"channel": "phone", "recorded_by": "CC-17"}',
+        content=b'{"channel": "phone"}',
         headers={"content-type": content_type},
     )
     assert response.status_code == 415, response.text
@@ -101,7 +101,7 @@ async def test_malformed_json_is_400_as_documented(service: Service) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32", "utf-8-sig"])
 async def test_json_in_another_encoding_is_400(service: Service, encoding: str) -> None:
-    text = '{"channel": "phone", "recorded_by": "CC-17"}'
+    text = '{"channel": "phone"}'
     response = await service.client.post(
         "/customers/C1/contacts",
         content=text.encode(encoding),
@@ -117,7 +117,7 @@ async def test_json_in_another_encoding_is_400(service: Service, encoding: str) 
 async def test_a_charset_other_than_utf8_is_415(service: Service) -> None:
     response = await service.client.post(
         "/customers/C1/contacts",
-        content='{"channel": "phone", "recorded_by": "CC-17"}'.encode("utf-16"),
+        content='{"channel": "phone"}'.encode("utf-16"),
         headers={"content-type": "application/json; charset=utf-16"},
     )
     assert response.status_code == 415, response.text
@@ -126,7 +126,7 @@ async def test_a_charset_other_than_utf8_is_415(service: Service) -> None:
 async def test_json_with_its_charset_is_accepted(service: Service) -> None:
     response = await service.client.post(
         "/customers/C1/contacts",
-        content=b'{"channel": "phone", "recorded_by": "CC-17"}',
+        content=b'{"channel": "phone"}',
         headers={"content-type": "application/json; charset=utf-8"},
     )
     assert response.status_code == 201, response.text

@@ -118,7 +118,6 @@ async def test_every_instant_in_every_response_is_london_iso_8601(
         json={
             "channel": "email",
             "occurred_at": (now - timedelta(hours=2)).isoformat(),
-            "recorded_by": "CC-17",
         },
     )
     assert contact.status_code == 201, contact.text
@@ -140,13 +139,11 @@ async def test_every_instant_in_every_response_is_london_iso_8601(
 
     varied = await client.post(
         f"/markers/{written['id']}/variations",
-        json={"ends_at": (ends + timedelta(hours=1)).isoformat(), "reason": "r", "varied_by": "X"},
+        json={"ends_at": (ends + timedelta(hours=1)).isoformat(), "reason": "r"},
     )
     assert varied.status_code == 200, varied.text
     seen |= {f"varied{k}": v for k, v in instants_in(varied.json()).items()}
-    lifted = await client.post(
-        f"/markers/{written['id']}/lift", json={"reason": "r", "lifted_by": "X"}
-    )
+    lifted = await client.post(f"/markers/{written['id']}/lift", json={"reason": "r"})
     assert lifted.status_code == 200, lifted.text
     seen |= {f"lifted{k}": v for k, v in instants_in(lifted.json()).items()}
     one = (await client.get(f"/markers/{written['id']}")).json()

@@ -42,9 +42,7 @@ async def test_change_through_one_instance_is_seen_by_another_within_a_second(
         assert await _until(seen) < 1.0
         assert second.snapshot.is_fresh(second.clock())
 
-        await first.client.post(
-            f"/markers/{created['id']}/lift", json={"reason": "r", "lifted_by": "TL"}
-        )
+        await first.client.post(f"/markers/{created['id']}/lift", json={"reason": "r"})
 
         async def gone() -> bool:
             return await _markers(second, "C1") == []

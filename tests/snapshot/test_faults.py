@@ -159,9 +159,7 @@ async def _ready_and_writable(service: Service) -> bool:
     body = (await service.client.get("/readyz")).json()
     if not body["writable"]:
         return False
-    check = await service.client.post(
-        "/customers/PROBE/contacts", json={"channel": "phone", "recorded_by": "CC-1"}
-    )
+    check = await service.client.post("/customers/PROBE/contacts", json={"channel": "phone"})
     assert check.status_code == 201, check.text
     return True
 
@@ -213,7 +211,7 @@ async def _exhaust_pool(service: Service, url: str, marker_id: str, log: Log) ->
                 started = time.monotonic()
                 response = await service.client.post(
                     f"/markers/{marker_id}/variations",
-                    json={"reason": "more time", "varied_by": "TL-1", "expected_version": 1},
+                    json={"reason": "more time", "expected_version": 1},
                 )
                 elapsed = time.monotonic() - started
                 log.writes.append(

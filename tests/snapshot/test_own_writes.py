@@ -39,7 +39,7 @@ async def test_a_restriction_just_lifted_leaves_a_stale_answer(service: Service)
     _database_unreadable(service)
 
     lifted = await service.client.post(
-        f"/markers/{imposed['id']}/lift", json={"reason": "Apology.", "lifted_by": "TL-1"}
+        f"/markers/{imposed['id']}/lift", json={"reason": "Apology."}
     )
     assert lifted.status_code == 200
 

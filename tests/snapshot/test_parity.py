@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.types import ASGIApp
 
-from tests.conftest import Service
+from tests.conftest import Service, full_access
 from tests.factories import marker, past
+from tests.issuer import ALL_ROLES
 
 REFS = [
     "C1",
@@ -50,9 +51,22 @@ VALUES = {
     "chanel": st.just("phone"),
 }
 HEADERS = ("content-type", "etag", "cache-control", "content-length")
-# Any bearer string is admitted today (app/auth.py decide); the two paths must also agree
-# on a scheme other than Bearer, an empty value, a long one, and the header given twice.
+# Mostly a token that may read (the answers are compared then); and the two paths must also
+# agree on refusals: a token that may not read, an expired one, none, junk, a scheme other
+# than Bearer, an empty value, a long one, and the header given twice.
+TOKENS = {
+    "full": lambda issuer: issuer.token(*ALL_ROLES),
+    "reader": lambda issuer: issuer.token("reader"),
+    "no roles": lambda issuer: issuer.token(),
+    "expired": lambda issuer: issuer.token("reader", lifetime=-10),
+}
 AUTHORIZATIONS = [
+    "full",
+    "full",
+    "full",
+    "reader",
+    "no roles",
+    "expired",
     None,
     "Bearer eyJhbGciOiJSUzI1NiJ9.e30.c2ln",
     "bearer x",
@@ -149,7 +163,9 @@ async def _headers(
         headers.append(("if-none-match", first.headers.get("etag", "")))
     elif conditional is not None:
         headers.append(("if-none-match", conditional))
-    if authorization == "twice":
+    if authorization in TOKENS:
+        headers.append(("authorization", "Bearer " + TOKENS[authorization](seeded.issuer)))
+    elif authorization == "twice":
         headers += [("authorization", "Bearer one"), ("authorization", "Bearer two")]
     elif authorization is not None:
         headers.append(("authorization", authorization))
@@ -194,7 +210,9 @@ async def test_the_fast_layer_really_answers_plain_reads(seeded: Service) -> Non
     layer.app = counting
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=seeded.app.state.asgi_served), base_url="http://t"
+            transport=httpx.ASGITransport(app=seeded.app.state.asgi_served),
+            base_url="http://t",
+            headers=full_access(),
         ) as client:
             assert (await client.get("/customers/C1/restrictions")).status_code == 200
             assert (

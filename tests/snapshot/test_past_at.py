@@ -29,7 +29,6 @@ async def test_quota_check_in_the_past_is_right_or_refused(clean_db: str) -> Non
                     json={
                         "channel": "phone",
                         "occurred_at": occurred.isoformat(),
-                        "recorded_by": "CC-1",
                     },
                 )
                 assert recorded.status_code == 201, recorded.text

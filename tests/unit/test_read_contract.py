@@ -18,7 +18,7 @@ from app.reads.contract import (
 )
 from app.reads.fastpath import FastReads
 from tests.api.test_openapi import COMMITTED
-from tests.conftest import Service
+from tests.conftest import Service, full_access
 
 # A valid value for every parameter any read accepts, in the plain form the fast layer
 # answers itself.
@@ -88,7 +88,9 @@ async def test_the_fast_layer_answers_every_contract_parameter_and_no_other(
     layer.app = routes
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=service.app.state.asgi_served), base_url="http://t"
+            transport=httpx.ASGITransport(app=service.app.state.asgi_served),
+            base_url="http://t",
+            headers=full_access(),
         ) as client:
             for operation in READS:
                 # Written out: httpx would escape the colons, and the fast layer leaves

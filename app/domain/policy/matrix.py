@@ -68,3 +68,24 @@ def _no_rule(profile: PolicyProfile, action: Action, kind: MarkerKind | None) ->
         reason = f"{kind.value} is not a restriction the {profile.council} policy provides"
         rule = f"{action.value}.{kind.value}: not provided"
     return Decision(False, action, kind, rule, reason, ())
+
+
+def decide_any_kind(profile: PolicyProfile, roles: frozenset[Role], action: Action) -> Decision:
+    """Before the kind is known (the body not yet read, the marker not yet loaded): allowed
+    when the roles may take `action` on at least one kind. It only turns away early whoever
+    could not take the action at all; `decide` with the kind still follows."""
+    rules = profile.access.rules
+    if (action, None) in rules:
+        return decide(profile, roles, action, None)
+    allowed = frozenset[Role]().union(
+        *(rule.allowed for (ruled, kind), rule in rules.items() if ruled is action)
+    )
+    key = f"{action.value} (any kind)"
+    rule_text = f"{action.value}: per marker kind"
+    granted = roles & allowed
+    if granted:
+        reason = f"{min(granted)} may take {action.value} on some kinds under the {profile.council} policy"
+        return Decision(True, action, None, rule_text, reason, tuple(sorted(allowed)))
+    return Decision(
+        False, action, None, rule_text, _refusal(profile, roles, key), tuple(sorted(allowed))
+    )

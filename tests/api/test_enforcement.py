@@ -1,0 +1,96 @@
+"""Who may do what, enforced: every action x role x profile x marker kind over real HTTP,
+against the table tests/unit/test_matrix.py writes from the two policies (not from the
+profiles' data). A role the table allows gets its 2xx; any other is refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from app.domain.policy.profile import load_profile
+from app.domain.time.clock import utcnow
+from app.domain.vocabulary import Action, MarkerKind, PolicyProfileName
+from tests.conftest import Service, serve
+from tests.factories import marker
+from tests.unit.test_matrix import EXPECTED, may
+
+PER_KIND = (Action.IMPOSE_MARKER, Action.VARY_MARKER, Action.LIFT_MARKER)
+
+
+def _body(profile: str, kind: MarkerKind) -> dict[str, Any]:
+    body = marker(kind.value, additional=True)
+    if kind is MarkerKind.TELEPHONE_SUSPENSION and profile == "wrexham":
+        body["ends_at"] = (utcnow() + timedelta(days=3)).replace(microsecond=0).isoformat()
+    return body
+
+
+async def _marker_of(service: Service, profile: str, kind: MarkerKind, ref: str) -> str:
+    created = await service.client.post(f"/customers/{ref}/markers", json=_body(profile, kind))
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+async def _attempt(
+    service: Service,
+    client: httpx.AsyncClient,
+    profile: str,
+    role: str,
+    action: Action,
+    kind: MarkerKind | None,
+    shared: dict[MarkerKind, str],
+) -> list[httpx.Response]:
+    ref = f"E-{role}"[:64]
+    if action is Action.READ_RESTRICTIONS:
+        return [
+            await client.get(f"/customers/{ref}/restrictions"),
+            await client.get(f"/customers/{ref}/restrictions?include=all"),
+        ]
+    if action is Action.CHECK_CONTACT:
+        return [
+            await client.get(f"/customers/{ref}/contact-check?channel=phone"),
+            await client.get(f"/customers/{ref}/contact-check/flat?channel=email"),
+            await client.post("/contact-checks", json={"channel": "phone", "customer_refs": [ref]}),
+        ]
+    if action is Action.READ_MARKER:
+        return [await client.get(f"/markers/{next(iter(shared.values()))}")]
+    if action is Action.SET_PREFERENCES:
+        return [await client.put(f"/customers/{ref}", json={"preferred_language": "cy"})]
+    if action is Action.RECORD_CONTACT:
+        return [await client.post(f"/customers/{ref}/contacts", json={"channel": "phone"})]
+    assert kind is not None
+    if action is Action.IMPOSE_MARKER:
+        return [await client.post(f"/customers/{ref}/markers", json=_body(profile, kind))]
+    if action is Action.VARY_MARKER:
+        return [await client.post(f"/markers/{shared[kind]}/variations", json={"reason": "r"})]
+    # Lifting ends a marker, so each role lifts one of its own.
+    fresh = await _marker_of(service, profile, kind, ref)
+    return [await client.post(f"/markers/{fresh}/lift", json={"reason": "r"})]
+
+
+@pytest.mark.parametrize("profile", sorted(EXPECTED))
+async def test_each_role_may_do_exactly_what_its_policy_says(clean_db: str, profile: str) -> None:
+    kinds = sorted(load_profile(PolicyProfileName(profile)).kinds)
+    async with serve(clean_db, policy_profile=profile) as service:
+        shared = {kind: await _marker_of(service, profile, kind, "SHARED") for kind in kinds}
+        checked = 0
+        for role in EXPECTED[profile]:
+            async with httpx.AsyncClient(
+                base_url=service.base_url, headers=service.bearer(role), timeout=10
+            ) as client:
+                for action in Action:
+                    for kind in kinds if action in PER_KIND else [None]:
+                        allowed = may(profile, role, action, kind or kinds[0])
+                        for response in await _attempt(
+                            service, client, profile, role, action, kind, shared
+                        ):
+                            where = (profile, role, action.value, kind, response.text[:300])
+                            if allowed:
+                                assert response.is_success, where
+                            else:
+                                assert response.status_code == 403, where
+                                assert response.json()["action"] == action.value, where
+                            checked += 1
+        assert checked > 100
