@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from app.auth import Gate
-from app.domain.policy.profile import load_profile
+from app.domain.policy.profile import PolicyProfile, load_profile
 from app.domain.time.clock import utcnow
 from app.identity import Authenticator, IdentityConfig
 from app.observability.metrics import Metrics
@@ -62,6 +62,21 @@ class MissingDatabaseURL(RuntimeError):
     pass
 
 
+class InvalidRoleMap(ValueError):
+    pass
+
+
+def _check_role_map(identity: IdentityConfig, profile: PolicyProfile) -> None:
+    """A provider role mapped to a name the profile does not declare would grant nothing,
+    silently: refused at start instead."""
+    unknown = sorted(set(identity.role_map.values()) - profile.access.roles)
+    if unknown:
+        raise InvalidRoleMap(
+            f"OIDC_ROLE_MAP maps to {', '.join(unknown)}, which the {profile.name.value} "
+            f"profile does not declare; its roles are {', '.join(sorted(profile.access.roles))}"
+        )
+
+
 def create_app(
     settings: Settings | None = None,
     database_url: str | None = None,
@@ -76,6 +91,8 @@ def create_app(
     profile = load_profile(settings.policy_profile)
     metrics = Metrics()
     identity = IdentityConfig.from_settings(settings)
+    if identity is not None:
+        _check_role_map(identity, profile)
     gate = Gate(profile, Authenticator(identity) if identity is not None else None)
 
     @contextlib.asynccontextmanager

@@ -93,7 +93,7 @@ def test_settings(**overrides: Any) -> Settings:
         "heartbeat_interval_seconds": 0.2,
         "stale_after_seconds": 2.0,
         "db_connect_timeout_seconds": 0.5,
-        **test_issuer().settings(),
+        **test_issuer().settings(overrides.get("policy_profile", "flintshire")),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -36,15 +36,16 @@ class TestIssuer:
     def issuer(self) -> str:
         return self.provider.issuer
 
-    def settings(self) -> dict[str, Any]:
+    def settings(self, profile: str = "flintshire") -> dict[str, Any]:
         """The OIDC settings of an app that trusts this issuer, roles named as the profile
         names them (a council's own names are mapped by OIDC_ROLE_MAP; tests/identity tests
         the mapping)."""
+        roles = load_profile(PolicyProfileName(profile)).access.roles
         return {
             "oidc_issuer": self.issuer,
             "oidc_audience": AUDIENCE,
             "oidc_provider": "generic",
-            "oidc_role_map": {role: role for role in ALL_ROLES},
+            "oidc_role_map": {role: role for role in sorted(roles)},
             "oidc_fetch_timeout_seconds": 2.0,
         }
 

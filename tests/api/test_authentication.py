@@ -318,3 +318,12 @@ async def test_without_the_providers_keys_requests_are_503_and_not_ready(
         assert ready.status_code == 503
         assert ready.json()["identity"]["ready"] is False
         assert ready.json()["identity"]["last_error"]
+
+
+def test_a_role_map_naming_a_role_the_profile_lacks_is_refused_at_start() -> None:
+    from app.main import InvalidRoleMap, create_app
+    from tests.conftest import test_settings
+
+    settings = test_settings(policy_profile="wrexham", oidc_role_map={"CRS.TL": "team_leader"})
+    with pytest.raises(InvalidRoleMap, match="team_leader, which the wrexham profile"):
+        create_app(settings, database_url="postgresql://unused@/unused")
