@@ -162,6 +162,10 @@ def _rejected(error: TokenRejected) -> ProblemError:
     return NotAuthenticated("The bearer token is not valid here.", "invalid_token")
 
 
+# Distinct (role set, action) pairs kept; far more than a council's role combinations.
+_MAX_DECISIONS = 4096
+
+
 class Gate:
     """The one decision, for one deployment: its profile's matrix and its identity provider.
     With no provider configured every protected operation is refused (`crs serve` will not
@@ -170,6 +174,9 @@ class Gate:
     def __init__(self, profile: PolicyProfile, authenticator: Authenticator | None) -> None:
         self.profile = profile
         self.authenticator = authenticator
+        # The matrix is pure and callers hold few distinct role sets, so its decisions are
+        # kept: a hot read then costs a lookup, not a decision and its explanation's text.
+        self._decisions: dict[tuple[frozenset[str], Action], matrix.Decision] = {}
 
     def _principal(self, authorization: str | None) -> VerifiedPrincipal:
         """Synchronous: the cache, else a signature check against the cached key set.
@@ -187,17 +194,27 @@ class Gate:
         except TokenRejected as error:
             raise _rejected(error) from None
 
-    def _context(self, action: Action, principal: VerifiedPrincipal) -> ActionContext:
-        decision = matrix.decide_any_kind(self.profile, principal.roles, action)
+    def _permit(self, action: Action, principal: VerifiedPrincipal) -> None:
+        key = (principal.roles, action)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = matrix.decide_any_kind(self.profile, principal.roles, action)
+            if len(self._decisions) >= _MAX_DECISIONS:
+                self._decisions.clear()
+            self._decisions[key] = decision
         if not decision.allowed:
             _log_refusal(principal, decision)
             raise _not_permitted(decision)
+
+    def _context(self, action: Action, principal: VerifiedPrincipal) -> ActionContext:
+        self._permit(action, principal)
         return ActionContext(action, principal, self.profile)
 
-    def decide(self, action: Action, authorization: str | None) -> ActionContext:
-        """For the fast layer, which cannot wait: an unknown signing key raises
-        UnknownSigningKey, and the request goes on to the routes, which may refetch."""
-        return self._context(action, self._principal(authorization))
+    def check(self, action: Action, authorization: str | None) -> None:
+        """For the fast layer, which needs only the answer and cannot wait: an unknown
+        signing key raises UnknownSigningKey, and the request goes on to the routes, which
+        may refetch."""
+        self._permit(action, self._principal(authorization))
 
     async def admit(self, action: Action, authorization: str | None) -> ActionContext:
         """As `decide`, and a token signed by a key the cached set lacks (the provider has

@@ -89,7 +89,7 @@ def _admission(gate: Gate, operation: ReadOperation, authorization: str | None, 
     """None when admitted; the refusal as the routes would give it (401, 403, 503), which
     this layer sends itself so that a bad token costs the routes nothing; or _DEFER."""
     try:
-        gate.decide(operation.action, authorization)
+        gate.check(operation.action, authorization)
     except UnknownSigningKey:
         return _DEFER
     except ProblemError as refused:
