@@ -194,7 +194,7 @@ def _start_dev_issuer(settings: Settings) -> DevIssuer:
     import os
 
     from app.domain.policy.profile import load_profile
-    from app.identity.dev_issuer import DEV_AUDIENCE, DevIssuer, DevIssuerError, dev_roles
+    from app.identity.dev_issuer import DEV_AUDIENCE, DevIssuer, DevIssuerError
 
     try:
         issuer = DevIssuer(settings.data_dir, settings.dev_issuer_port)
@@ -202,10 +202,15 @@ def _start_dev_issuer(settings: Settings) -> DevIssuer:
     except DevIssuerError as error:
         typer.echo(f"Cannot start: {error}", err=True)
         raise typer.Exit(2) from None
-    roles = dev_roles(load_profile(settings.policy_profile))
+    # The profile's own roles only: the service refuses a role map naming any other.
+    roles = sorted(load_profile(settings.policy_profile).access.roles)
     os.environ["OIDC_ISSUER"] = issuer.issuer
     os.environ["OIDC_AUDIENCE"] = DEV_AUDIENCE
     os.environ["OIDC_PROVIDER"] = "generic"
+    # A key-set URL or algorithm list left in `.env` for another provider would make the
+    # service refuse every token this issuer signs.
+    os.environ["OIDC_JWKS_URL"] = ""
+    os.environ["OIDC_ALGORITHMS"] = "RS256"
     os.environ["OIDC_ROLE_MAP"] = json.dumps({role: role for role in roles})
     get_settings.cache_clear()
     typer.echo(f"local token issuer (development only): {issuer.issuer}")

@@ -36,7 +36,8 @@ DEV_CLIENT_ID = "crs-dev-client"
 # A working day: long enough not to expire mid-session, short enough not to linger.
 DEFAULT_TTL_SECONDS = 12 * 3600
 # The issue names these machine roles for both councils; a profile that leaves one out still
-# gets a token for it, so a developer can see it refused.
+# gets a token for it, so a developer can see it refused (the role map, built from the
+# profile, does not map it).
 MACHINE_ROLES: tuple[Role, ...] = ("reader", "contact_recorder", "auditor", "admin")
 
 DISCOVERY_PATH = "/.well-known/openid-configuration"
