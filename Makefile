@@ -43,6 +43,11 @@ clean:
 stop: install
 	$(PYTHON) -m app.cli stop-embedded $(DATA_DIR)
 
+# A token from `make run`'s local development issuer: make -s dev-token ROLE=team_leader
+.PHONY: dev-token
+dev-token: install
+	$(PYTHON) -m app.cli dev-token $(if $(ROLE),--role $(ROLE))
+
 include $(wildcard mk/*.mk)
 
 # The spec's own checks (package.json pins the tools): Redocly's recommended rules

@@ -1,4 +1,5 @@
-"""The operators' command line: `crs migrate | serve | seed-demo | export-openapi | dev`."""
+"""The operators' command line: `crs migrate | serve | seed-demo | export-openapi | dev |
+dev-token`."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 
 from app.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from app.domain.policy.profile import PolicyProfile
+    from app.identity.dev_issuer import DevIssuer
 
 app = typer.Typer(help="Contact restrictions service.", no_args_is_help=True)
 
@@ -71,8 +76,37 @@ async def _seed(url: str) -> int:
 @app.command()
 def serve() -> None:
     """Serve the API with uvicorn (workers from WEB_CONCURRENCY)."""
+    _require_identity_provider(_settings())
     _database_url()
     _serve()
+
+
+def _require_identity_provider(settings: Settings) -> None:
+    """Every request needs a token verified against the council's provider, so there is no
+    point starting without one; the development issuer's audience is refused too, so a
+    production instance can never trust tokens `make run` or `crs dev-token` minted."""
+    from app.identity.dev_issuer import DEV_AUDIENCE
+
+    if settings.oidc_issuer is None or settings.oidc_audience is None:
+        typer.echo(
+            "crs serve needs an identity provider and will not start without one: set "
+            "OIDC_ISSUER (the issuer every bearer token must name, e.g. "
+            "https://login.microsoftonline.com/<tenant>/v2.0) and OIDC_AUDIENCE (the audience "
+            "the provider puts in tokens for this service), with OIDC_PROVIDER and "
+            "OIDC_ROLE_MAP to read the caller's roles (README: Configuration). For local use, "
+            "`make run` starts a development issuer and prints a token for each role.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if settings.oidc_audience == DEV_AUDIENCE:
+        typer.echo(
+            f"crs serve will not start with OIDC_AUDIENCE={DEV_AUDIENCE}: that is the audience "
+            "of the local development issuer's tokens (`make run`, `crs dev-token`), which "
+            "must never be trusted outside development. Set OIDC_ISSUER and OIDC_AUDIENCE to "
+            "the council's identity provider.",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _serve() -> None:
@@ -113,8 +147,9 @@ def openapi_text() -> str:
 
 @app.command()
 def dev() -> None:
-    """`make run`: a local PostgreSQL (embedded, unless DATABASE_URL is set), migrations,
-    demo data, and the service with its docs on :8000."""
+    """`make run`: a local PostgreSQL (embedded, unless DATABASE_URL is set), a local token
+    issuer (unless OIDC_ISSUER is set), migrations, demo data, and the service with its docs
+    on :8000."""
     import os
 
     from app.persistence.embedded import start_local_database, stop_started
@@ -122,8 +157,13 @@ def dev() -> None:
 
     settings = _settings()
     url = settings.database_url
+    issuer: DevIssuer | None = None
     with _stopped_on_sigterm():
         try:
+            if settings.oidc_issuer is None:
+                issuer = _start_dev_issuer(settings)
+            else:
+                typer.echo(f"OIDC_ISSUER is set: tokens from {settings.oidc_issuer}")
             if not url:
                 url = start_local_database(settings.data_dir)
                 os.environ["DATABASE_URL"] = url
@@ -131,16 +171,131 @@ def dev() -> None:
                 typer.echo(f"embedded PostgreSQL, data in {settings.data_dir / 'postgres'}")
             upgrade_to_head(url)
             typer.echo(f"demo markers added: {asyncio.run(_seed(url))}")
+            if issuer is not None:
+                _print_dev_tokens(issuer, settings)
             typer.echo(f"docs: http://localhost:{settings.port}/docs")
             _serve()
         except KeyboardInterrupt:
             pass
         finally:
+            if issuer is not None:
+                issuer.stop()
+                typer.echo("local token issuer stopped")
             if not settings.keep_embedded_postgres:
                 if stop_started():
                     typer.echo("embedded PostgreSQL stopped")
             elif not settings.database_url:
                 typer.echo("embedded PostgreSQL left running (KEEP_EMBEDDED_POSTGRES): make stop")
+
+
+def _start_dev_issuer(settings: Settings) -> DevIssuer:
+    """The local issuer on loopback, and the service pointed at it through the same settings
+    production uses: its tokens pass or fail the very checks a council's provider's do."""
+    import os
+
+    from app.domain.policy.profile import load_profile
+    from app.identity.dev_issuer import DEV_AUDIENCE, DevIssuer, DevIssuerError
+
+    try:
+        issuer = DevIssuer(settings.data_dir, settings.dev_issuer_port)
+        issuer.start()
+    except DevIssuerError as error:
+        typer.echo(f"Cannot start: {error}", err=True)
+        raise typer.Exit(2) from None
+    # The profile's own roles only: the service refuses a role map naming any other.
+    roles = sorted(load_profile(settings.policy_profile).access.roles)
+    os.environ["OIDC_ISSUER"] = issuer.issuer
+    os.environ["OIDC_AUDIENCE"] = DEV_AUDIENCE
+    os.environ["OIDC_PROVIDER"] = "generic"
+    # A key-set URL or algorithm list left in `.env` for another provider would make the
+    # service refuse every token this issuer signs.
+    os.environ["OIDC_JWKS_URL"] = ""
+    os.environ["OIDC_ALGORITHMS"] = "RS256"
+    os.environ["OIDC_ROLE_MAP"] = json.dumps({role: role for role in roles})
+    get_settings.cache_clear()
+    typer.echo(f"local token issuer (development only): {issuer.issuer}")
+    return issuer
+
+
+def _print_dev_tokens(issuer: DevIssuer, settings: Settings) -> None:
+    from app.domain.policy.profile import load_profile
+    from app.identity.dev_issuer import DEFAULT_TTL_SECONDS, dev_roles
+
+    profile = load_profile(settings.policy_profile)
+    typer.echo(
+        f"tokens for the {profile.name.value} profile, one per role, valid "
+        f"{DEFAULT_TTL_SECONDS // 3600} h (more: crs dev-token --role ROLE):"
+    )
+    for role in dev_roles(profile):
+        typer.echo(f"{role} {_mint_for_role(issuer, profile, [role])}")
+    typer.echo(
+        'use one: TOKEN=<a token above>; curl -H "Authorization: Bearer $TOKEN" '
+        f"http://localhost:{settings.port}/customers/DEMO-SCHEDULE/restrictions "
+        "(in /docs: Authorize, then paste the token)"
+    )
+
+
+def _mint_for_role(
+    issuer: DevIssuer,
+    profile: PolicyProfile,
+    roles: list[str],
+    *,
+    subject: str | None = None,
+    name: str | None = None,
+    ttl: int | None = None,
+) -> str:
+    """A member of staff's token names the CRM as its client; a machine role's token is the
+    application's own (`sub` = `client_id`), as a client-credentials grant gives."""
+    from app.identity.dev_issuer import DEFAULT_TTL_SECONDS, DEV_CLIENT_ID, machine_role
+
+    subject = subject or f"dev-{roles[0].replace('_', '-')}"
+    if name is None:
+        name = "Dev " + " ".join(roles[0].split("_")).capitalize()
+    application = all(machine_role(profile, role) for role in roles)
+    return issuer.mint(
+        roles,
+        subject=subject,
+        name=name,
+        ttl=ttl or DEFAULT_TTL_SECONDS,
+        client_id=subject if application else DEV_CLIENT_ID,
+    )
+
+
+@app.command("dev-token")
+def dev_token(
+    role: Annotated[
+        list[str],
+        typer.Option(help="A role of the policy profile (repeat for several)."),
+    ],
+    subject: Annotated[
+        str | None, typer.Option(help="The token's `sub` (default: dev-<role>).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="The display name (`name` claim).")] = None,
+    ttl: Annotated[int, typer.Option(min=60, max=7 * 86_400, help="Seconds until it expires.")] = 12
+    * 3600,
+) -> None:
+    """Print a token from the local development issuer, for a running `make run` (same
+    DATA_DIR, DEV_ISSUER_PORT and POLICY_PROFILE)."""
+    from app.domain.policy.profile import load_profile
+    from app.identity.dev_issuer import DevIssuer, DevIssuerError, dev_roles
+
+    settings = _settings()
+    profile = load_profile(settings.policy_profile)
+    known = dev_roles(profile)
+    unknown = [r for r in role if r not in known]
+    if unknown:
+        typer.echo(
+            f"Unknown role {unknown[0]!r}: the {profile.name.value} profile's roles are "
+            + ", ".join(known),
+            err=True,
+        )
+        raise typer.Exit(2)
+    try:
+        issuer = DevIssuer(settings.data_dir, settings.dev_issuer_port)
+    except DevIssuerError as error:
+        typer.echo(f"Cannot sign: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(_mint_for_role(issuer, profile, role, subject=subject, name=name, ttl=ttl))
 
 
 @contextlib.contextmanager

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         description="`make run` leaves its embedded PostgreSQL running when it stops.",
     )
     body_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # `make run`'s local token issuer (development only). Fixed, so the issuer string in the
+    # tokens `crs dev-token` prints is the one the running service expects.
+    dev_issuer_port: int = Field(default=8001, ge=1, le=65535)
     cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("cors_allow_origins", mode="before")

@@ -1,5 +1,6 @@
 """No PostgreSQL is left running by `make run` once the service stops (unless asked to
-keep it), by a test session whether its tests pass or fail, or after `make stop`."""
+keep it), by a test session whether its tests pass or fail, or after `make stop`; `make run`
+prints a token for each role of its profile, and stops its local issuer too."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.domain.policy.profile import load_profile
+from app.domain.vocabulary import PolicyProfileName
+from app.identity.dev_issuer import dev_roles
 from app.persistence.embedded import postmasters, stop_all
 from tests.conftest import ROOT
 
@@ -51,13 +57,45 @@ def _nothing_left(data_dir: Path) -> Iterator[None]:
         stop_all(data_dir)  # whatever a test asserted, the next one starts clean
 
 
-def start_dev(data_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]:
+@dataclass
+class DevRun:
+    """A running `crs dev`: its output is read as it comes, so the tokens it prints at start
+    can be used while it serves."""
+
+    proc: subprocess.Popen[str]
+    base: str
+    issuer_port: int
+    lines: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    def read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def tokens(self) -> dict[str, str]:
+        """`role token` lines, as `crs dev` prints them for each role of the profile."""
+        found: dict[str, str] = {}
+        for line in list(self.lines):
+            parts = line.split()
+            if len(parts) == 2 and parts[1].startswith("eyJ") and parts[1].count(".") == 2:
+                found[parts[0]] = parts[1]
+        return found
+
+
+def start_dev(data_dir: Path, **env: str) -> DevRun:
     port = free_port()
+    issuer_port = free_port()
     full_env = {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if not name.startswith("OIDC_")},
         "DATA_DIR": str(data_dir),
         "PORT": str(port),
         "HOST": "127.0.0.1",
+        "DEV_ISSUER_PORT": str(issuer_port),
         "LOG_LEVEL": "WARNING",
         **env,
     }
@@ -68,14 +106,23 @@ def start_dev(data_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]
         env=full_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
     )
-    base = f"http://127.0.0.1:{port}"
+    run = DevRun(proc, f"http://127.0.0.1:{port}", issuer_port)
+    run.reader = threading.Thread(target=run.read, daemon=True)
+    run.reader.start()
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        assert proc.poll() is None, proc.communicate()[0].decode(errors="replace")
+        if proc.poll() is not None:
+            run.reader.join(10)
+            pytest.fail(f"`crs dev` ended early:\n{run.output}")
         try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return proc, base
+            ready = httpx.get(f"{run.base}/readyz", timeout=2).status_code == 200
+            # The tokens are printed before the docs line, and both before the service
+            # serves; the reader thread may just not have caught up yet.
+            if ready and "docs: http" in run.output:
+                return run
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
@@ -83,27 +130,49 @@ def start_dev(data_dir: Path, **env: str) -> tuple[subprocess.Popen[bytes], str]
     pytest.fail("`crs dev` did not become ready")
 
 
-def stop_dev(proc: subprocess.Popen[bytes], sig: signal.Signals) -> str:
-    proc.send_signal(sig)
-    output, _ = proc.communicate(timeout=60)
-    return output.decode(errors="replace")
+def stop_dev(run: DevRun, sig: signal.Signals) -> str:
+    run.proc.send_signal(sig)
+    run.proc.wait(timeout=60)
+    if run.reader is not None:
+        run.reader.join(10)
+    return run.output
+
+
+def listening(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_make_run_stops_its_postgres_when_the_service_stops(
     data_dir: Path, sig: signal.Signals
 ) -> None:
-    proc, base = start_dev(data_dir)
-    assert httpx.get(f"{base}/customers/DEMO-SCHEDULE/restrictions").json()["restricted"]
+    run = start_dev(data_dir)
+    tokens = run.tokens()
+    assert list(tokens) == list(dev_roles(load_profile(PolicyProfileName.FLINTSHIRE))), run.output
+    assert 'curl -H "Authorization: Bearer $TOKEN"' in run.output
+    answer = httpx.get(
+        f"{run.base}/customers/DEMO-SCHEDULE/restrictions",
+        headers={"Authorization": f"Bearer {tokens['employee']}"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["restricted"]
     assert len(postmasters(data_dir)) == 1
-    output = stop_dev(proc, sig)
+    assert listening(run.issuer_port)
+    output = stop_dev(run, sig)
     assert postmasters(data_dir) == [], output
     assert "embedded PostgreSQL stopped" in output
+    assert not listening(run.issuer_port), output
+    assert "local token issuer stopped" in output
 
 
 def test_keep_embedded_postgres_keeps_it_and_make_stop_stops_it(data_dir: Path) -> None:
-    proc, _ = start_dev(data_dir, KEEP_EMBEDDED_POSTGRES="true")
-    output = stop_dev(proc, signal.SIGTERM)
+    run = start_dev(data_dir, KEEP_EMBEDDED_POSTGRES="true", POLICY_PROFILE="wrexham")
+    # Each profile's own roles.
+    assert list(run.tokens()) == list(dev_roles(load_profile(PolicyProfileName.WREXHAM)))
+    output = stop_dev(run, signal.SIGTERM)
     assert len(postmasters(data_dir)) == 1, output
     # What a crash leaves behind looks the same: a server nobody will stop.
     make = subprocess.run(
