@@ -18,9 +18,7 @@ _CROSS_FIELD = ("a window needs different start and end times",)
 _RELATIVE_TO_NOW = (
     ("query.at", "at most 31 days back"),
     ("body.occurred_at", "is in the future"),
-    # Relative to the caller, not the moment: the fuzzer's token is a member of staff's, and
-    # staff act as themselves (on_behalf_of's description says so).
-    ("body.on_behalf_of", "only a machine client"),
+    ("body.at", "at most 31 days back"),
 )
 
 

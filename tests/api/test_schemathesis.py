@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, _recreate, full_access
-from tests.issuer import test_issuer
+from tests.conftest import ROOT, _recreate
+from tests.issuer import ALL_ROLES, test_issuer
 
 CHECKS = (
     "not_a_server_error,response_schema_conformance,status_code_conformance,"
@@ -31,6 +31,10 @@ CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "304", "404", "409", "422"]
 """
+
+
+def _machine_token() -> str:
+    return test_issuer().token(*ALL_ROLES, subject="fuzzer", application=True)
 
 
 def _env(value: object) -> str:
@@ -111,10 +115,10 @@ def test_whole_spec_holds_under_schemathesis(served: str, tmp_path: Path) -> Non
             "all",
             "--seed",
             "20261125",
-            # Every operation as someone who may take it; tests/api/test_authentication.py
-            # covers the refusals.
+            # Every operation as a machine client that may take it (so that `on_behalf_of`
+            # is accepted too); tests/api/test_authentication.py covers the refusals.
             "--header",
-            f"Authorization: {full_access()['Authorization']}",
+            f"Authorization: Bearer {_machine_token()}",
         ],
         capture_output=True,
         text=True,
