@@ -211,10 +211,18 @@ class Gate:
         return ActionContext(action, principal, self.profile)
 
     def check(self, action: Action, authorization: str | None) -> None:
-        """For the fast layer, which needs only the answer and cannot wait: an unknown
-        signing key raises UnknownSigningKey, and the request goes on to the routes, which
-        may refetch."""
-        self._permit(action, self._principal(authorization))
+        """For the fast layer, which needs only the answer and cannot wait: a token signed
+        by a key the cached set lacks raises UnknownSigningKey while a refetch is allowed,
+        and the request goes on to the routes, which refetch; within the cooldown it is
+        refused here, so random kids cost no more than any other bad token."""
+        try:
+            principal = self._principal(authorization)
+        except UnknownSigningKey as error:
+            assert self.authenticator is not None
+            if self.authenticator.keys.refetch_allowed():
+                raise
+            raise _rejected(error) from None
+        self._permit(action, principal)
 
     async def admit(self, action: Action, authorization: str | None) -> ActionContext:
         """As `decide`, and a token signed by a key the cached set lacks (the provider has

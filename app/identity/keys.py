@@ -130,6 +130,14 @@ class KeySetCache:
         except TimeoutError:
             return False
 
+    def refetch_allowed(self) -> bool:
+        """Whether `refetch_for_unknown_kid` would fetch (or join a fetch) now, rather than
+        refuse at once for the cooldown."""
+        if self._inflight is not None and not self._inflight.done():
+            return True
+        cooldown = self._config.refetch_cooldown_seconds
+        return self._last_forced is None or self._clock() - self._last_forced >= cooldown
+
     async def refetch_for_unknown_kid(self) -> bool:
         """One refetch for a token whose `kid` is not in the set, unless one was made within
         the cooldown: random kids must not turn into a stream of requests to the provider."""
