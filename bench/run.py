@@ -166,7 +166,7 @@ def smoke(
     (for the CRM read, as restricted as expected), else what is wrong. No number is
     reported for a scenario whose answers are wrong."""
     sample = paths_file.read_text().splitlines()[:25]
-    hdrs = dict(h.split(":", 1) for h in headers)
+    hdrs = {name.strip(): value.strip() for name, value in (h.split(":", 1) for h in headers)}
     with httpx.Client(base_url=server.base_url, timeout=10.0, headers=hdrs) as client:
         for path in sample:
             response = client.get(path)
