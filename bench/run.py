@@ -241,7 +241,7 @@ def http_row(
     notes = []
     if refused:
         # wrk counts every 401 as a failure: here each is the answer wanted.
-        others = {k: v for k, v in result.errors.items() if k != "status"}
+        others = {k: v for k, v in result.errors.items() if k != "status" and v}
         if others:
             row["error"] = f"{sum(others.values())} failed of {result.requests}: {others}"
         notes.append("every request carries a token with a bad signature: each answer a 401")
