@@ -131,7 +131,7 @@ class NotPermitted(ProblemError):
             403,
             "not-permitted",
             "You may not do that.",
-            f"{reason[:1].upper()}{reason[1:]}. {what} may be taken by: {allowed}.",
+            f"The decision matrix refuses: {reason}. Who may take {what}: {allowed}.",
             headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope"'},
             extensions={"action": action, "kind": kind, "allowed_roles": list(allowed_roles)},
         )
