@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.access.schemas import (
-    ActionIn,
     DecisionContext,
+    EvaluatedAction,
     EvaluationItem,
     EvaluationRequest,
     EvaluationResponse,
@@ -37,7 +37,7 @@ class Question:
 
 def _question(
     subject: Subject | None,
-    action: ActionIn,
+    action: EvaluatedAction,
     resource: Resource | None,
     caller_roles: frozenset[Role],
 ) -> Question:

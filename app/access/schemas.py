@@ -53,7 +53,7 @@ class Subject(_Shape):
     properties: SubjectProperties
 
 
-class ActionIn(_Shape):
+class EvaluatedAction(_Shape):
     name: Action = Field(
         description="The action, as the decision matrix names it.",
         examples=["impose_marker"],
@@ -101,7 +101,7 @@ class EvaluationRequest(_Shape):
         default=None,
         description="Whose roles to evaluate; leave it out to ask about your own token's.",
     )
-    action: ActionIn
+    action: EvaluatedAction
     resource: Resource | None = Field(json_schema_extra=not_null, default=None)
     context: Context | None = Field(json_schema_extra=not_null, default=None)
 
@@ -110,7 +110,7 @@ class EvaluationItem(_Shape):
     """One evaluation of a batch: each member given replaces the request's default whole."""
 
     subject: Subject | None = Field(json_schema_extra=not_null, default=None)
-    action: ActionIn | None = Field(json_schema_extra=not_null, default=None)
+    action: EvaluatedAction | None = Field(json_schema_extra=not_null, default=None)
     resource: Resource | None = Field(json_schema_extra=not_null, default=None)
     context: Context | None = Field(json_schema_extra=not_null, default=None)
 
@@ -137,7 +137,7 @@ class EvaluationsRequest(_Shape):
         description="The default subject; with none here or in an evaluation, your own "
         "token's roles.",
     )
-    action: ActionIn | None = Field(json_schema_extra=not_null, default=None)
+    action: EvaluatedAction | None = Field(json_schema_extra=not_null, default=None)
     resource: Resource | None = Field(json_schema_extra=not_null, default=None)
     context: Context | None = Field(json_schema_extra=not_null, default=None)
     options: Options | None = Field(json_schema_extra=not_null, default=None)
@@ -181,10 +181,37 @@ class DecisionContext(BaseModel):
     )
 
 
+_REFUSED = (
+    "team_leader may not take impose_marker.telephone_schedule under the Flintshire County "
+    "Council policy"
+)
+_EXAMPLE = {
+    "decision": False,
+    "context": {
+        "action": "impose_marker",
+        "kind": "telephone_schedule",
+        "rule": "impose_marker.telephone_schedule: ccsm and above",
+        "reason": _REFUSED,
+        "allowed_roles": ["ccsm", "chief_officer", "chief_officer_governance"],
+        "roles": ["team_leader"],
+        "roles_from": "request",
+        "reason_admin": {"en": _REFUSED},
+    },
+}
+
+
 class EvaluationResponse(BaseModel):
+    """The decision enforcement would make, and why."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE]})
+
     decision: bool
     context: DecisionContext
 
 
 class EvaluationsResponse(BaseModel):
+    """One answer per evaluation, in the order asked."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"evaluations": [_EXAMPLE]}]})
+
     evaluations: list[EvaluationResponse]
