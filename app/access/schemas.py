@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.json_schema import JsonDict
 
 from app.domain.details import LINE_PATTERN, not_null
 from app.domain.vocabulary import Action, MarkerKind
@@ -185,7 +186,7 @@ _REFUSED = (
     "team_leader may not take impose_marker.telephone_schedule under the Flintshire County "
     "Council policy"
 )
-_EXAMPLE = {
+_EXAMPLE: JsonDict = {
     "decision": False,
     "context": {
         "action": "impose_marker",
