@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from app.domain.details import LINE_PATTERN, not_null
 from app.domain.vocabulary import Action, MarkerKind
