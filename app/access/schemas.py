@@ -132,6 +132,18 @@ class Options(_Shape):
 
 
 class EvaluationsRequest(_Shape):
+    # Every evaluation needs an action, its own or the default: said in the schema too, so
+    # that a client generated from it (and schemathesis) knows.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["action"]},
+                {"properties": {"evaluations": {"items": {"required": ["action"]}}}},
+            ]
+        },
+    )
+
     subject: Subject | None = Field(
         json_schema_extra=not_null,
         default=None,
