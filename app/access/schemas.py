@@ -138,8 +138,17 @@ class EvaluationsRequest(_Shape):
         extra="forbid",
         json_schema_extra={
             "anyOf": [
-                {"required": ["action"]},
-                {"properties": {"evaluations": {"items": {"required": ["action"]}}}},
+                {"properties": {"action": {"type": "object"}}, "required": ["action"]},
+                {
+                    "properties": {
+                        "evaluations": {
+                            "items": {
+                                "properties": {"action": {"type": "object"}},
+                                "required": ["action"],
+                            }
+                        }
+                    }
+                },
             ]
         },
     )
