@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
+from app.access.router import router as access_router
 from app.auth import Gate
 from app.domain.policy.profile import PolicyProfile, load_profile
 from app.domain.time.clock import utcnow
@@ -54,6 +55,10 @@ Times are ISO 8601 with offset, stored in UTC and shown in Europe/London. Every 
 TAGS = [
     {"name": "Contact checks", "description": "The reads every CRM and telephony flow calls."},
     {"name": "Restrictions", "description": "Recording markers: impose, vary, lift, history."},
+    {
+        "name": "Access",
+        "description": "The dry run: may these roles take this action? Nothing is changed.",
+    },
     {"name": "Operations", "description": "Liveness and readiness."},
 ]
 
@@ -160,6 +165,7 @@ def create_app(
     problem_handlers.install(app)
     app.include_router(checks_router)
     app.include_router(restrictions_router)
+    app.include_router(access_router)
     app.include_router(health_router)
     app.add_api_route("/metrics", _metrics_endpoint, include_in_schema=False)
     configure_tracing(app)

@@ -101,7 +101,8 @@ class PolicyProfileName(StrEnum):
 
 class Action(StrEnum):
     """Every operation the decision matrix rules on (docs/domain.md: matrix). `check_contact`
-    covers both forms of the contact check and the batch."""
+    covers both forms of the contact check and the batch; `evaluate_access` is the dry run
+    (`POST /access/v1/evaluation(s)`), which asks the matrix about any roles."""
 
     READ_RESTRICTIONS = "read_restrictions"
     CHECK_CONTACT = "check_contact"
@@ -111,6 +112,7 @@ class Action(StrEnum):
     LIFT_MARKER = "lift_marker"
     SET_PREFERENCES = "set_preferences"
     RECORD_CONTACT = "record_contact"
+    EVALUATE_ACCESS = "evaluate_access"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:

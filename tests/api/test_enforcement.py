@@ -1,6 +1,8 @@
 """Who may do what, enforced: every action x role x profile x marker kind over real HTTP,
 against the table tests/unit/test_matrix.py writes from the two policies (not from the
-profiles' data). A role the table allows gets its 2xx; any other is refused."""
+profiles' data). A role the table allows gets its 2xx; any other is refused. And the dry
+run (POST /access/v1/evaluations), asked the same question first, answers what enforcement
+then does."""
 
 from __future__ import annotations
 
@@ -60,6 +62,14 @@ async def _attempt(
         return [await client.put(f"/customers/{ref}", json={"preferred_language": "cy"})]
     if action is Action.RECORD_CONTACT:
         return [await client.post(f"/customers/{ref}/contacts", json={"channel": "phone"})]
+    if action is Action.EVALUATE_ACCESS:
+        return [
+            await client.post("/access/v1/evaluation", json={"action": {"name": "read_marker"}}),
+            await client.post(
+                "/access/v1/evaluations",
+                json={"evaluations": [{"action": {"name": "check_contact"}}]},
+            ),
+        ]
     assert kind is not None
     if action is Action.IMPOSE_MARKER:
         return [await client.post(f"/customers/{ref}/markers", json=_body(profile, kind))]
@@ -70,27 +80,51 @@ async def _attempt(
     return [await client.post(f"/markers/{fresh}/lift", json={"reason": "r"})]
 
 
+async def _dry_run(
+    service: Service, role: str, questions: list[tuple[Action, MarkerKind | None]]
+) -> list[bool]:
+    """The dry run's answers for `role`, asked by a caller who may ask."""
+    evaluations: list[dict[str, Any]] = []
+    for action, kind in questions:
+        item: dict[str, Any] = {
+            "subject": {"type": "roles", "properties": {"roles": [role]}},
+            "action": {"name": action.value},
+        }
+        if kind is not None:
+            item["resource"] = {"type": "marker", "properties": {"kind": kind.value}}
+        evaluations.append(item)
+    response = await service.client.post(
+        "/access/v1/evaluations", json={"evaluations": evaluations}
+    )
+    assert response.status_code == 200, response.text
+    return [answer["decision"] for answer in response.json()["evaluations"]]
+
+
 @pytest.mark.parametrize("profile", sorted(EXPECTED))
 async def test_each_role_may_do_exactly_what_its_policy_says(clean_db: str, profile: str) -> None:
     kinds = sorted(load_profile(PolicyProfileName(profile)).kinds)
+    questions = [
+        (action, kind) for action in Action for kind in (kinds if action in PER_KIND else [None])
+    ]
     async with serve(clean_db, policy_profile=profile) as service:
         shared = {kind: await _marker_of(service, profile, kind, "SHARED") for kind in kinds}
         checked = 0
         for role in EXPECTED[profile]:
+            dry_run = await _dry_run(service, role, questions)
             async with httpx.AsyncClient(
                 base_url=service.base_url, headers=service.bearer(role), timeout=10
             ) as client:
-                for action in Action:
-                    for kind in kinds if action in PER_KIND else [None]:
-                        allowed = may(profile, role, action, kind or kinds[0])
-                        for response in await _attempt(
-                            service, client, profile, role, action, kind, shared
-                        ):
-                            where = (profile, role, action.value, kind, response.text[:300])
-                            if allowed:
-                                assert response.is_success, where
-                            else:
-                                assert response.status_code == 403, where
-                                assert response.json()["action"] == action.value, where
-                            checked += 1
+                for (action, kind), evaluated in zip(questions, dry_run, strict=True):
+                    allowed = may(profile, role, action, kind or kinds[0])
+                    assert evaluated is allowed, (profile, role, action.value, kind)
+                    for response in await _attempt(
+                        service, client, profile, role, action, kind, shared
+                    ):
+                        where = (profile, role, action.value, kind, response.text[:300])
+                        if allowed:
+                            assert response.is_success, where
+                        else:
+                            assert response.status_code == 403, where
+                            assert response.json()["action"] == action.value, where
+                        checked += 1
         assert checked > 100

@@ -29,13 +29,20 @@ PER_KIND = (Action.IMPOSE_MARKER, Action.VARY_MARKER, Action.LIFT_MARKER)
 Perm = tuple[Action, MarkerKind | None]
 
 READS: frozenset[Perm] = frozenset({(Action.READ_RESTRICTIONS, None), (Action.CHECK_CONTACT, None)})
-# Every member of staff: the reads, a marker with its history, the preferred language, and
-# recording a contact (terminating a call is any employee's, and is recorded as a contact).
-STAFF: frozenset[Perm] = READS | {
-    (Action.READ_MARKER, None),
-    (Action.SET_PREFERENCES, None),
-    (Action.RECORD_CONTACT, None),
-}
+# The dry run: asking what any roles may do, without trying it.
+EVALUATE: frozenset[Perm] = frozenset({(Action.EVALUATE_ACCESS, None)})
+# Every member of staff: the reads, a marker with its history, the preferred language,
+# recording a contact (terminating a call is any employee's, and is recorded as a contact),
+# and asking the dry run.
+STAFF: frozenset[Perm] = (
+    READS
+    | EVALUATE
+    | {
+        (Action.READ_MARKER, None),
+        (Action.SET_PREFERENCES, None),
+        (Action.RECORD_CONTACT, None),
+    }
+)
 
 
 def manage(kinds: frozenset[MarkerKind]) -> frozenset[Perm]:
@@ -45,11 +52,12 @@ def manage(kinds: frozenset[MarkerKind]) -> frozenset[Perm]:
 
 # "Restrict contact for one day" / "restrict telephone contact for a period".
 SUSPEND = manage(frozenset({MarkerKind.TELEPHONE_SUSPENSION}))
+# `reader` and `contact_recorder` are services with one job each: no dry run for them.
 MACHINES: dict[str, frozenset[Perm]] = {
     "reader": READS,
     "contact_recorder": frozenset({(Action.RECORD_CONTACT, None)}),
-    "auditor": READS | {(Action.READ_MARKER, None)},
-    "admin": frozenset(),
+    "auditor": READS | EVALUATE | {(Action.READ_MARKER, None)},
+    "admin": EVALUATE,
 }
 
 FLINTSHIRE_FORMAL = manage(FORMAL - {MarkerKind.CONTACT_QUOTA})  # Flintshire has no quota
