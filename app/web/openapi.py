@@ -25,7 +25,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
-from app.auth import IdentityUnavailable
 from app.domain.policy import matrix
 from app.domain.policy.profile import PolicyProfile
 from app.domain.vocabulary import Action, MarkerKind, Role
@@ -141,8 +140,8 @@ SECURITY_SCHEME = {
     "bearerFormat": "JWT",
     "description": (
         "An access token (a JWT) from the council's identity provider (Microsoft Entra ID or "
-        "Keycloak), issued for this service's audience; its roles claim, mapped to the policy "
-        "profile's roles, decides what it may do. Send it as `Authorization: Bearer <token>`, "
+        "Keycloak), issued for this service's audience; its roles, mapped to the policy "
+        "profile's roles, decide what it may do. Send it as `Authorization: Bearer <token>`, "
         "never in the URL. Locally, `make run` prints a ready token for each role, and "
         "`crs dev-token --role team_leader` prints one on demand. In /docs: **Authorize**, "
         "paste the token (without `Bearer `), and every *Try it out* sends it."
@@ -210,7 +209,7 @@ def _who_may(profile: PolicyProfile, by_kind: dict[str, tuple[Role, ...]]) -> st
     return "\n".join(lines)
 
 
-def _example(error: NotAuthenticated | NotPermitted | IdentityUnavailable) -> Any:
+def _example(error: NotAuthenticated | NotPermitted) -> Any:
     return json.loads(error.body(None))
 
 
