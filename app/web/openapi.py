@@ -4,7 +4,12 @@ what the deployment's policy profile allows is what the document declares.
 
 The served document follows the deployment's profile (POLICY_PROFILE): a Wrexham service
 offers `contact_quota` and requires `ends_at` on a telephone suspension, a Flintshire one
-does neither. The committed openapi/openapi.json is the default (Flintshire) profile's."""
+does neither, and each operation names the roles of that profile's decision matrix that may
+take it. The committed openapi/openapi.json is the default (Flintshire) profile's.
+
+Which action an operation takes is read from its routes' dependencies (`authorise(action)`
+keeps the action on the dependency), so an operation added behind the gate is documented
+as protected, with its roles, without being listed here."""
 
 from __future__ import annotations
 
@@ -17,11 +22,13 @@ from fastapi import FastAPI
 from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.models import OpenAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
+from app.domain.policy import matrix
 from app.domain.policy.profile import PolicyProfile
-from app.domain.vocabulary import MarkerKind
-from app.problems import PROBLEM_JSON, Problem
+from app.domain.vocabulary import Action, MarkerKind, Role
+from app.problems import PROBLEM_JSON, REALM, NotAuthenticated, NotPermitted, Problem
 from app.reads.schemas import ContactCheckFlat, ContactCheckOut
 
 _EXTRA_MODELS: tuple[type[BaseModel], ...] = (ContactCheckOut, ContactCheckFlat, Problem)
@@ -126,6 +133,214 @@ def _retry_after(response: dict[str, Any]) -> None:
     }
 
 
+SCHEME = "bearer"
+SECURITY_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "bearerFormat": "JWT",
+    "description": (
+        "An access token (a JWT) from the council's identity provider (Microsoft Entra ID or "
+        "Keycloak), issued for this service's audience; its roles, mapped to the policy "
+        "profile's roles, decide what it may do. Send it as `Authorization: Bearer <token>`, "
+        "never in the URL. Locally, `make run` prints a ready token for each role, and "
+        "`crs dev-token --role team_leader` prints one on demand. In /docs: **Authorize**, "
+        "paste the token (without `Bearer `), and every *Try it out* sends it."
+    ),
+}
+ROLES_EXTENSION = "x-roles"
+# What an operation answers for `kind` when its action is decided once, whatever the kind.
+ANY_KIND = "*"
+
+
+def _action_of(dependant: Any) -> Action | None:
+    """The action of the `authorise` dependency anywhere in a route's dependency tree."""
+    action = getattr(dependant.call, "action", None)
+    if isinstance(action, Action):
+        return action
+    for dependency in dependant.dependencies:
+        found = _action_of(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+def route_actions(app: FastAPI) -> dict[tuple[str, str], Action]:
+    """(path, method) -> the action the gate decides for that operation. The routes of
+    included routers are walked as FastAPI itself walks them for the document, so that the
+    paths are the served ones, prefixes included."""
+    found: dict[tuple[str, str], Action] = {}
+    for context in iter_route_contexts(app.routes):
+        if not isinstance(context.original_route, APIRoute):
+            continue
+        action = _action_of(context.dependant)
+        if action is None:
+            continue
+        for method in context.methods or ():
+            found[(context.path_format or "", method.lower())] = action
+    return found
+
+
+def allowed_roles(profile: PolicyProfile, action: Action) -> dict[str, tuple[Role, ...]]:
+    """Who may take `action` under the profile, as the decision matrix decides it: one entry
+    per marker kind the profile provides for the per-kind actions, else one for any kind.
+    The roles come in the profile's order, staff from junior to senior, then machines."""
+    order = {
+        role: i
+        for i, role in enumerate((*profile.access.staff_roles, *profile.access.machine_roles))
+    }
+
+    def roles(kind: MarkerKind | None) -> tuple[Role, ...]:
+        allowed = matrix.decide(profile, profile.access.roles, action, kind).allowed_roles
+        return tuple(sorted(allowed, key=lambda role: (order.get(role, len(order)), role)))
+
+    if (action, None) in profile.access.rules:
+        return {ANY_KIND: roles(None)}
+    return {kind.value: roles(kind) for kind in MarkerKind if kind in profile.kinds}
+
+
+def _who_may(profile: PolicyProfile, by_kind: dict[str, tuple[Role, ...]]) -> str:
+    def listed(roles: tuple[Role, ...]) -> str:
+        return ", ".join(f"`{role}`" for role in roles) if roles else "no role"
+
+    if list(by_kind) == [ANY_KIND]:
+        return f"**Who may** (the {profile.council} policy): {listed(by_kind[ANY_KIND])}."
+    lines = [f"**Who may** (the {profile.council} policy), by the marker's kind:", ""]
+    lines += [f"- `{kind}`: {listed(roles)}" for kind, roles in by_kind.items()]
+    return "\n".join(lines)
+
+
+def _example(error: NotAuthenticated | NotPermitted) -> Any:
+    return json.loads(error.body(None))
+
+
+def _refusal_example(profile: PolicyProfile, action: Action, kind: str) -> Any:
+    """The 403 as the gate gives it, to the first role of the profile that may not."""
+    marker_kind = None if kind == ANY_KIND else MarkerKind(kind)
+    for role in (*profile.access.machine_roles, *profile.access.staff_roles, "unknown"):
+        decision = matrix.decide(profile, frozenset({role}), action, marker_kind)
+        if not decision.allowed:
+            return _example(
+                NotPermitted(
+                    action.value,
+                    None if marker_kind is None else marker_kind.value,
+                    decision.allowed_roles,
+                    decision.reason,
+                )
+            )
+    raise AssertionError("unreachable: a role no profile declares is refused everything")
+
+
+def _challenge(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+def _protect(operation: dict[str, Any], action: Action, profile: PolicyProfile | None) -> None:
+    operation["security"] = [{SCHEME: []}]
+    problem = {"$ref": "#/components/schemas/Problem"}
+    responses = operation["responses"]
+    responses["401"] = {
+        "description": (
+            "No valid bearer token (`not-authenticated`): none was sent, or it is expired, "
+            "not yet valid, for another audience or issuer, or not signed by the identity "
+            "provider's keys."
+        ),
+        "headers": {
+            "WWW-Authenticate": _challenge(
+                f'`{REALM}`, with `error="invalid_token"` when a token was sent (RFC 6750).'
+            )
+        },
+        "content": {PROBLEM_JSON: {"schema": problem, "example": _example(NotAuthenticated())}},
+    }
+    forbidden: dict[str, Any] = {
+        "description": (
+            "The token is valid, and its roles may not take this action (`not-permitted`): "
+            "the problem names the `action`, the marker's `kind` where it matters, and the "
+            "`allowed_roles`."
+        ),
+        "headers": {
+            "WWW-Authenticate": _challenge(f'`{REALM}, error="insufficient_scope"` (RFC 6750).')
+        },
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/NotPermitted"}}},
+    }
+    responses["403"] = forbidden
+    unavailable = (
+        "the identity provider's signing keys are not available to this service "
+        "(`identity-unavailable`): the token cannot be verified just now; retry after "
+        "Retry-After."
+    )
+    if "503" in responses:
+        responses["503"]["description"] += f" Or {unavailable}"
+    else:
+        responses["503"] = {
+            "description": unavailable[:1].upper() + unavailable[1:],
+            "content": {PROBLEM_JSON: {"schema": problem}},
+        }
+        _retry_after(responses["503"])
+    if profile is None:
+        return
+    by_kind = allowed_roles(profile, action)
+    operation[ROLES_EXTENSION] = {kind: list(roles) for kind, roles in by_kind.items()}
+    description = operation.get("description", "").rstrip()
+    operation["description"] = f"{description}\n\n{_who_may(profile, by_kind)}".lstrip()
+    forbidden["content"][PROBLEM_JSON]["example"] = _refusal_example(
+        profile, action, next(iter(by_kind))
+    )
+
+
+def _not_permitted_schema() -> dict[str, Any]:
+    return {
+        "description": "The problem of a 403: RFC 9457, and what was refused and who may.",
+        "allOf": [
+            {"$ref": "#/components/schemas/Problem"},
+            {
+                "type": "object",
+                "required": ["action", "kind", "allowed_roles"],
+                "properties": {
+                    "action": {
+                        "type": "string",
+                        "enum": [action.value for action in Action],
+                        "description": "The action refused.",
+                    },
+                    "kind": {
+                        "anyOf": [
+                            {"type": "string", "enum": [kind.value for kind in MarkerKind]},
+                            {"type": "null"},
+                        ],
+                        "description": (
+                            "The marker's kind, for impose, vary and lift (decided per "
+                            "kind); null when the action is decided once, or before the "
+                            "kind is known."
+                        ),
+                    },
+                    "allowed_roles": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "Every role of the profile that may take it.",
+                    },
+                },
+            },
+        ],
+    }
+
+
+def _secure(document: dict[str, Any], app: FastAPI) -> None:
+    """Every operation behind the gate declares the bearer scheme, its refusals and who may
+    take it; every other one (liveness and readiness) declares that it needs nothing."""
+    components = document["components"]
+    components["securitySchemes"] = {SCHEME: SECURITY_SCHEME}
+    components["schemas"]["NotPermitted"] = _not_permitted_schema()
+    document["security"] = [{SCHEME: []}]
+    actions = route_actions(app)
+    profile: PolicyProfile | None = getattr(app.state, "profile", None)
+    for path, path_item in document["paths"].items():
+        for method, operation in path_item.items():
+            action = actions.get((path, method))
+            if action is None:
+                operation["security"] = []
+            else:
+                _protect(operation, action, profile)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is not None:
         return app.openapi_schema
@@ -159,6 +374,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
                     _retry_after(response)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    _secure(document, app)
     profile: PolicyProfile | None = getattr(app.state, "profile", None)
     if profile is not None:
         _follow_profile(document, profile)

@@ -13,8 +13,12 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from app.cli import openapi_text
+from app.domain.policy import matrix
+from app.domain.policy.profile import load_profile
+from app.domain.vocabulary import Action, MarkerKind, PolicyProfileName
 from app.main import create_app
 from app.settings import Settings
+from app.web.openapi import route_actions
 from tests.conftest import Service
 
 COMMITTED = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
@@ -188,3 +192,92 @@ def test_an_officer_with_no_way_to_reach_them_is_not_schema_valid() -> None:
     assert validator.is_valid({"officer_id": "E1", "name": "N", "email": "n@example.gov.uk"})
     assert not validator.is_valid({"officer_id": "E1", "name": "N", "email": None})
     assert not validator.is_valid({"officer_id": "E1", "name": "N"})
+
+
+OPEN = {"/healthz", "/readyz"}
+
+
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_every_operation_but_liveness_and_readiness_needs_a_bearer_token() -> None:
+    """What /docs' Authorize button and generated clients go by: the scheme, and on every
+    operation behind the gate its security and the refusals it can give."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    scheme = document["components"]["securitySchemes"]["bearer"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    assert "identity provider" in scheme["description"]
+    assert document["security"] == [{"bearer": []}]
+    open_paths = set()
+    for path, method, operation in _operations(document):
+        where = f"{method.upper()} {path}"
+        responses = operation["responses"]
+        if operation["security"] == []:
+            open_paths.add(path)
+            assert not {"401", "403"} & set(responses), where
+            assert "x-roles" not in operation, where
+            continue
+        assert operation["security"] == [{"bearer": []}], where
+        unauthenticated, refused = responses["401"], responses["403"]
+        assert "WWW-Authenticate" in unauthenticated["headers"], where
+        assert "WWW-Authenticate" in refused["headers"], where
+        for response in (unauthenticated, refused):
+            assert list(response["content"]) == ["application/problem+json"], where
+        problem = refused["content"]["application/problem+json"]
+        assert problem["schema"] == {"$ref": "#/components/schemas/NotPermitted"}, where
+        assert {"action", "kind", "allowed_roles"} <= set(problem["example"]), where
+        assert "identity-unavailable" in responses["503"]["description"], where
+        assert "Retry-After" in responses["503"]["headers"], where
+    assert open_paths == OPEN
+
+
+# Independent of how the document finds them: the action each operation is gated by.
+KNOWN_ACTIONS = {
+    ("get", "/customers/{customer_ref}/restrictions"): Action.READ_RESTRICTIONS,
+    ("get", "/customers/{customer_ref}/contact-check"): Action.CHECK_CONTACT,
+    ("get", "/customers/{customer_ref}/contact-check/flat"): Action.CHECK_CONTACT,
+    ("post", "/contact-checks"): Action.CHECK_CONTACT,
+    ("post", "/customers/{customer_ref}/markers"): Action.IMPOSE_MARKER,
+    ("get", "/markers/{marker_id}"): Action.READ_MARKER,
+    ("post", "/markers/{marker_id}/variations"): Action.VARY_MARKER,
+    ("post", "/markers/{marker_id}/lift"): Action.LIFT_MARKER,
+    ("put", "/customers/{customer_ref}"): Action.SET_PREFERENCES,
+    ("post", "/customers/{customer_ref}/contacts"): Action.RECORD_CONTACT,
+}
+
+
+@pytest.mark.parametrize("name", ["flintshire", "wrexham"])
+def test_the_roles_documented_are_the_ones_the_matrix_allows(name: str) -> None:
+    """For every operation, each role of the profile is listed (in x-roles and in the
+    description's "Who may") exactly when the decision matrix lets it take the operation's
+    action, per marker kind for impose, vary and lift."""
+    app = create_app(Settings(policy_profile=name), database_url="postgresql://unused@/unused")
+    profile = load_profile(PolicyProfileName(name))
+    document = app.openapi()
+    actions = route_actions(app)
+    assert {(m, p): a for (p, m), a in actions.items()}.items() >= KNOWN_ACTIONS.items()
+    for path, method, operation in _operations(document):
+        where = f"{method.upper()} {path}"
+        if path in OPEN:
+            continue
+        action = actions[(path, method)]
+        listed = operation["x-roles"]
+        kinds: list[MarkerKind | None] = (
+            [None] if (action, None) in profile.access.rules else sorted(profile.kinds)
+        )
+        assert set(listed) == {"*" if k is None else k.value for k in kinds}, where
+        for kind in kinds:
+            roles = listed["*" if kind is None else kind.value]
+            assert roles, where
+            for role in sorted(profile.access.roles):
+                allowed = matrix.decide(profile, frozenset({role}), action, kind).allowed
+                assert (role in roles) is allowed, (where, kind, role)
+        who_may = operation["description"].split("**Who may**", 1)[1]
+        assert profile.council in who_may, where
+        for kind in kinds:
+            line = who_may.split("): " if kind is None else f"- `{kind.value}`: ", 1)[1]
+            shown = line.split("\n", 1)[0].rstrip(".").split(", ")
+            assert shown == [f"`{role}`" for role in listed["*" if kind is None else kind.value]]

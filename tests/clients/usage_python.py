@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from contact_restrictions_client import Client
+from contact_restrictions_client import AuthenticatedClient
 from contact_restrictions_client.api.contact_checks import (
     contact_check,
     contact_check_flat,
@@ -21,14 +21,22 @@ from contact_restrictions_client.models import (
 )
 
 
-def may_call(client: Client, customer_ref: str) -> tuple[Outcome, datetime.datetime | None]:
+def connect(base_url: str, token: str) -> AuthenticatedClient:
+    """Every operation but liveness and readiness declares the bearer scheme, so the
+    generated operations take only a client that sends `Authorization: Bearer <token>`."""
+    return AuthenticatedClient(base_url=base_url, token=token)
+
+
+def may_call(
+    client: AuthenticatedClient, customer_ref: str
+) -> tuple[Outcome, datetime.datetime | None]:
     answer = contact_check.sync(customer_ref, client=client, channel=Channel.PHONE)
     if not isinstance(answer, ContactCheckOut):
         raise RuntimeError("no answer")
     return answer.outcome, answer.next_allowed_at
 
 
-def flat_outcome(client: Client, customer_ref: str) -> str:
+def flat_outcome(client: AuthenticatedClient, customer_ref: str) -> str:
     answer = contact_check_flat.sync(customer_ref, client=client, channel=Channel.PHONE)
     if answer is None or not hasattr(answer, "outcome"):
         raise RuntimeError("no answer")
@@ -36,7 +44,9 @@ def flat_outcome(client: Client, customer_ref: str) -> str:
     return outcome
 
 
-def call_windows(client: Client, customer_ref: str) -> list[tuple[list[str], str, str]]:
+def call_windows(
+    client: AuthenticatedClient, customer_ref: str
+) -> list[tuple[list[str], str, str]]:
     read = read_restrictions.sync(customer_ref, client=client)
     if not isinstance(read, RestrictionsOut):
         return []
