@@ -84,7 +84,7 @@ def urgency_key(status: ReviewStatus) -> tuple[int, int]:
     """Sort key for the worklist: overdue first, the most overdue first; then the open
     reviews (due or awaiting a reviewer) by the soonest date; then the done ones."""
     if status.state is ReviewState.OVERDUE:
-        return (0, -status.review_due.toordinal())
+        return (0, status.review_due.toordinal())
     if status.state is ReviewState.DONE:
         return (2, -status.review_due.toordinal())
     return (1, status.review_due.toordinal())
@@ -115,12 +115,12 @@ def next_review_faults(
 
 
 def escalation_roles(juniors: Mapping[Role, frozenset[Role]], role: Role) -> tuple[Role, ...]:
-    """Who an overdue review goes to: the nearest roles senior to `role` (every senior of
-    it that is not senior to another of its seniors), from the profile's seniority
+    """Who an overdue review goes to: the nearest roles senior to `role` (each of its
+    seniors that is not senior to another of them), from the profile's seniority
     (`AccessPolicy.juniors`). The most senior role has none above it: its own review stays
     with it, overdue."""
     seniors = {r for r, below in juniors.items() if role in below}
-    nearest = {s for s in seniors if not any(s in juniors[o] for o in seniors if o != s)}
+    nearest = {s for s in seniors if not seniors & juniors[s]}
     return tuple(sorted(nearest)) or (role,)
 
 
