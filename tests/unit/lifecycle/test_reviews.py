@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -144,7 +145,7 @@ def test_the_worklist_puts_overdue_first_most_overdue_first_then_soonest_due(
         ReviewState.PENDING_SECOND_REVIEWER: 1,
         ReviewState.DONE: 2,
     }
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in itertools.pairwise(ordered):
         assert rank[earlier.state] <= rank[later.state]
         if rank[earlier.state] == rank[later.state] == 0:
             assert earlier.days_overdue >= later.days_overdue
