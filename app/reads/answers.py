@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -44,8 +43,10 @@ _CHECK_HEADERS = ((b"content-type", JSON), (b"cache-control", NO_STORE), _NOSNIF
 _MAX_ENTRIES = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
+    """(A named tuple: one is made for every read, and a frozen dataclass costs several
+    times as much to make.)"""
+
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
@@ -165,6 +166,11 @@ def _restrictions_part(
     return head + b',"markers":[' + listing + b"]," + tail
 
 
+def _etag(content: bytes) -> bytes:
+    """Of the answer without its freshness, which changes with every heartbeat."""
+    return b'W/"' + hashlib.blake2b(content + b"}", digest_size=12).hexdigest().encode() + b'"'
+
+
 def restrictions_answer(
     view: CustomerView,
     now: datetime,
@@ -175,24 +181,32 @@ def restrictions_answer(
 ) -> Answer:
     """GET /customers/{ref}/restrictions. `history`, when given (include=all), lists every
     marker ever recorded; what is in force is still judged from the current markers."""
-    if history is None:
+    head = b'{"customer_ref":' + orjson.dumps(view.customer_ref) + b","
+    if history is None and view.markers:
 
         def build() -> tuple[bytes, Any]:
             current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
-            return _restrictions_part(current, current, view, now), None
+            part = _restrictions_part(current, current, view, now)
+            # Kept with the part, which is kept per customer: the ETag is of the whole
+            # answer (customer_ref included) but for its freshness, as computed below.
+            return part, _etag(head + part)
 
-        if view.markers:
-            part, _ = _cached(("restrictions", view.customer_ref, service), view, now, build)
-        else:
-            part, _ = _constant(("restrictions", view.preferred_language), build)
+        part, etag = _cached(("restrictions", view.customer_ref, service), view, now, build)
+        content = head + part
     else:
-        current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
-        listed = [m for m in history if m.covers(service)]
-        part = _restrictions_part(current, listed, view, now)
-    content = b'{"customer_ref":' + orjson.dumps(view.customer_ref) + b"," + part
-    etag = b'W/"' + hashlib.blake2b(content + b"}", digest_size=12).hexdigest().encode() + b'"'
+        if history is None:
+            part, _ = _constant(
+                ("restrictions", view.preferred_language),
+                lambda: (_restrictions_part((), (), view, now), None),
+            )
+        else:
+            current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
+            listed = [m for m in history if m.covers(service)]
+            part = _restrictions_part(current, listed, view, now)
+        content = head + part
+        etag = _etag(content)
     headers = ((b"etag", etag), (b"cache-control", REVALIDATE), _NOSNIFF)
-    if etag_matches(if_none_match, etag):
+    if if_none_match is not None and etag_matches(if_none_match, etag):
         return Answer(304, headers, b"")
     return Answer(200, ((b"content-type", JSON), *headers), content + _freshness(freshness))
 
@@ -321,16 +335,17 @@ def contact_check_answer(
 ) -> Answer:
     """GET /customers/{ref}/contact-check, as JSON or as the flat map of strings."""
     part, outcome = _check_part_for(view, channel, at, direction, service, flat)
-    when = _when(at, flat)
-    body = (
-        b'{"customer_ref":'
-        + orjson.dumps(view.customer_ref)
-        + b","
-        + _question(channel, direction, service, flat)
-        + when
-        + b","
-        + part
-        + _freshness_flat(freshness, flat)
+    body = b"".join(
+        (
+            b'{"customer_ref":',
+            orjson.dumps(view.customer_ref),
+            b",",
+            _question(channel, direction, service, flat),
+            _when(at, flat),
+            b",",
+            part,
+            _freshness_flat(freshness, flat),
+        )
     )
     return Answer(200, _CHECK_HEADERS, body, outcome)
 
@@ -342,8 +357,9 @@ def _freshness_flat(freshness: Freshness, flat: bool) -> bytes:
     global _last_flat
     if not flat:
         return _freshness(freshness)
-    if _last_flat[0] == freshness:
-        return _last_flat[1]
+    last, text = _last_flat
+    if last is freshness or last == freshness:
+        return text
     members = _inner(
         {
             "as_of": iso(freshness.as_of),
