@@ -171,6 +171,9 @@ def _etag(content: bytes) -> bytes:
     return b'W/"' + hashlib.blake2b(content + b"}", digest_size=12).hexdigest().encode() + b'"'
 
 
+_unrestricted_lists: dict[str | None, bytes] = {}
+
+
 def restrictions_answer(
     view: CustomerView,
     now: datetime,
@@ -195,10 +198,13 @@ def restrictions_answer(
         content = head + part
     else:
         if history is None:
-            part, _ = _constant(
-                ("restrictions", view.preferred_language),
-                lambda: (_restrictions_part((), (), view, now), None),
-            )
+            # With no markers, the part depends on nothing but the language.
+            kept = _unrestricted_lists.get(view.preferred_language)
+            if kept is None:
+                kept = _restrictions_part((), (), view, now)
+                if len(_unrestricted_lists) < 100:
+                    _unrestricted_lists[view.preferred_language] = kept
+            part = kept
         else:
             current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
             listed = [m for m in history if m.covers(service)]
@@ -324,6 +330,22 @@ def _when(at: datetime, flat: bool) -> bytes:
     return text
 
 
+class _Frame(NamedTuple):
+    """What a contact check's answer holds around its marker part, for one question
+    (channel, direction, service, form): kept while `at` and the freshness stay the same
+    (asked at "now", once a second), with the question's parts for customers without
+    markers, which depend on nothing else but the language."""
+
+    at: datetime
+    freshness: Freshness
+    middle: bytes  # the question and `at`, between customer_ref and the marker part
+    tail: bytes  # the freshness, and the closing brace
+    unrestricted: dict[str | None, tuple[bytes, str]]
+
+
+_frames: dict[tuple[Channel, Direction, str | None, bool], _Frame] = {}
+
+
 def contact_check_answer(
     view: CustomerView,
     channel: Channel,
@@ -334,17 +356,40 @@ def contact_check_answer(
     flat: bool = False,
 ) -> Answer:
     """GET /customers/{ref}/contact-check, as JSON or as the flat map of strings."""
-    part, outcome = _check_part_for(view, channel, at, direction, service, flat)
+    key = (channel, direction, service, flat)
+    frame = _frames.get(key)
+    if (
+        frame is None
+        or (frame.at is not at and frame.at != at)
+        or (frame.freshness is not freshness and frame.freshness != freshness)
+    ):
+        frame = _Frame(
+            at,
+            freshness,
+            _question(channel, direction, service, flat) + _when(at, flat) + b",",
+            _freshness_flat(freshness, flat),
+            frame.unrestricted if frame is not None else {},
+        )
+        if len(_frames) >= 10_000:
+            _frames.clear()
+        _frames[key] = frame
+    if view.markers:
+        part, outcome = _check_part_for(view, channel, at, direction, service, flat)
+    else:
+        found = frame.unrestricted.get(view.preferred_language)
+        if found is None:
+            found = frame.unrestricted[view.preferred_language] = _check_part_for(
+                view, channel, at, direction, service, flat
+            )
+        part, outcome = found
     body = b"".join(
         (
             b'{"customer_ref":',
             orjson.dumps(view.customer_ref),
             b",",
-            _question(channel, direction, service, flat),
-            _when(at, flat),
-            b",",
+            frame.middle,
             part,
-            _freshness_flat(freshness, flat),
+            frame.tail,
         )
     )
     return Answer(200, _CHECK_HEADERS, body, outcome)

@@ -188,23 +188,34 @@ class FastReads:
             started = perf_counter()
             answered = self._answer(scope)
             if answered is not None:
-                operation, answer, rid = answered
+                template, answer, rid = answered
                 # This layer stands outermost, so it gives its answers the request id and
                 # records their metrics itself, as RequestContext does for the rest.
                 await _send(send, answer, rid or new_id())
                 self._metrics.requests.record(
-                    "GET", operation.template, answer.status, perf_counter() - started
+                    "GET", template, answer.status, perf_counter() - started
                 )
                 return
         await self.app(scope, receive, send)
 
-    def _answer(self, scope: Scope) -> tuple[ReadOperation, Answer, bytes | None] | None:
+    def _answer(self, scope: Scope) -> tuple[str, Answer, bytes | None] | None:
+        """The answer (with the template that names it, and the request id to echo), or
+        None for the routes. One function: on the hot path, each call costs."""
         path: str = scope["path"]
         if not path.startswith(PREFIX):
             return None
+        for read in _READS:
+            if path.endswith(read[0].suffix):
+                break
+        else:
+            return None
+        operation, form = read
+        ref = path[len(PREFIX) : -len(operation.suffix)]
+        if not _valid_ref(ref):
+            return None
         if self._clock is None and not self._resolve():
             return None
-        assert self._clock is not None
+        assert self._clock is not None and self._gate is not None
         snapshot = self._snapshot
         now = self._clock()
         global _stale
@@ -213,76 +224,31 @@ class FastReads:
         # confirmed state, marked stale, at once (app/snapshot/read_model.py); so does this layer.
         if _stale and not (snapshot.reads_tripped and snapshot.loaded):
             return None
-        if path.endswith(RESTRICTIONS.suffix):
-            ref = path[len(PREFIX) : -len(RESTRICTIONS.suffix)]
-            return self._restrictions(scope, snapshot, ref, now)
-        for operation, form in _CHECKS:
-            if path.endswith(operation.suffix):
-                ref = path[len(PREFIX) : -len(operation.suffix)]
-                return self._check(scope, snapshot, ref, now, operation, form)
-        return None
-
-    def _admit(
-        self, scope: Scope, operation: ReadOperation, etag: bool
-    ) -> tuple[Answer | None, str | None, bytes | None] | None:
-        """As the routes' dependency runs before their parameters are read: the gate's
-        refusal (as the routes would give it: 401, 403, 503, sent from here so that a bad
-        token costs the routes nothing) or None when admitted, with If-None-Match and the
-        request id; or None when the routes must read the headers, or decide (a key the
-        gate must fetch first)."""
-        headers = _headers(scope, etag)
+        crm = operation is RESTRICTIONS
+        headers = _headers(scope, crm)
         if headers is None:
             return None
         authorization, if_none_match, rid = headers
-        assert self._gate is not None
+        # As the routes' dependency runs before their parameters are read. A refusal (401,
+        # 403, 503) is sent from here, as the routes would give it, so that a bad token costs
+        # the routes nothing; a key the gate must fetch first is left to the routes.
         try:
             self._gate.check(operation.action, authorization)
         except UnknownSigningKey:
             return None
         except ProblemError as refused:
-            return refusal_answer(refused, scope["path"]), if_none_match, rid
-        return None, if_none_match, rid
-
-    def _restrictions(
-        self, scope: Scope, snapshot: Any, ref: str, now: datetime
-    ) -> tuple[ReadOperation, Answer, bytes | None] | None:
-        if not _valid_ref(ref):
-            return None
-        admitted = self._admit(scope, RESTRICTIONS, True)
-        if admitted is None:
-            return None
-        refusal, if_none_match, rid = admitted
-        if refusal is not None:
-            return RESTRICTIONS, refusal, rid
-        service = _service_query(scope["query_string"], self._queries[RESTRICTIONS.template])
-        if service is _ROUTES:
-            return None
-        answer = restrictions_answer(
-            snapshot.view(ref), now, _current(snapshot.confirmed_at), service, None, if_none_match
-        )
-        return RESTRICTIONS, answer, rid
-
-    def _check(
-        self,
-        scope: Scope,
-        snapshot: Any,
-        ref: str,
-        now: datetime,
-        operation: ReadOperation,
-        form: str | None,
-    ) -> tuple[ReadOperation, Answer, bytes | None] | None:
-        """`form` is the path's own form (flat), or None where `format` chooses it."""
-        if not _valid_ref(ref):
-            return None
-        admitted = self._admit(scope, operation, False)
-        if admitted is None:
-            return None
-        refusal, _, rid = admitted
-        if refusal is not None:
-            return operation, refusal, rid
-        question = _check_query(
-            scope["query_string"], operation, form, self._queries[operation.template]
-        )
+            return operation.template, refusal_answer(refused, path), rid
+        kept = self._queries[operation.template]
+        if crm:
+            service = _service_query(scope["query_string"], kept)
+            if service is _ROUTES:
+                return None
+            freshness = _current(snapshot.confirmed_at)
+            answer = restrictions_answer(
+                snapshot.view(ref), now, freshness, service, None, if_none_match
+            )
+            return operation.template, answer, rid
+        question = _check_query(scope["query_string"], operation, form, kept)
         if question is _ROUTES:
             return None
         if question.at is None:
@@ -302,11 +268,15 @@ class FastReads:
             question.flat,
         )
         self._metrics.count_outcome(answer.outcome, question.channel_name)
-        return operation, answer, rid
+        return operation.template, answer, rid
 
 
-# Each check path with its own form: None where `format` chooses it.
-_CHECKS: tuple[tuple[ReadOperation, str | None], ...] = ((CHECK, None), (FLAT_CHECK, "flat"))
+# Each read's path with its own form: None where `format` chooses it.
+_READS: tuple[tuple[ReadOperation, str | None], ...] = (
+    (RESTRICTIONS, None),
+    (CHECK, None),
+    (FLAT_CHECK, "flat"),
+)
 
 _freshness: Freshness | None = None
 _stale = False
