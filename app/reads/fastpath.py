@@ -83,42 +83,39 @@ _QUERIES_MAX = 4096
 
 
 def _service_query(raw: bytes, kept: dict[bytes, Any]) -> Any:
-    """The restrictions read's `service` (None: the whole council), or _ROUTES."""
-    found = kept.get(raw, _UNREAD)
-    if found is _UNREAD:
-        found = _ROUTES
-        params = _query(raw, RESTRICTIONS.names)
-        if params is not None and params.get("include", DEFAULT_INCLUDE) == DEFAULT_INCLUDE:
-            service = params.get("service")
-            if service is None or valid_service(service):
-                found = service
-        _keep(kept, raw, found)
+    """The restrictions read's `service` (None: the whole council), or _ROUTES; kept."""
+    found: Any = _ROUTES
+    params = _query(raw, RESTRICTIONS.names)
+    if params is not None and params.get("include", DEFAULT_INCLUDE) == DEFAULT_INCLUDE:
+        service = params.get("service")
+        if service is None or valid_service(service):
+            found = service
+    _keep(kept, raw, found)
     return found
 
 
 def _check_query(
     raw: bytes, operation: ReadOperation, form: str | None, kept: dict[bytes, Any]
 ) -> Any:
-    """`form` is the path's own form (flat), or None where `format` chooses it."""
-    found = kept.get(raw, _UNREAD)
-    if found is _UNREAD:
-        found = _ROUTES
-        params = _query(raw, operation.names)
-        if params is not None:
-            channel = _CHANNELS.get(params.get("channel", ""))
-            direction = _DIRECTIONS.get(params.get("direction", DEFAULT_DIRECTION))
-            fmt = form or params.get("format", DEFAULT_FORMAT)
-            service = params.get("service")
-            if (
-                channel is not None
-                and direction is not None
-                and fmt in _FORMATS
-                and (service is None or valid_service(service))
-            ):
-                found = _Check(
-                    channel, channel.value, direction, fmt == "flat", service, params.get("at")
-                )
-        _keep(kept, raw, found)
+    """A check's question as a _Check, or _ROUTES; kept. `form` is the path's own form
+    (flat), or None where `format` chooses it."""
+    found: Any = _ROUTES
+    params = _query(raw, operation.names)
+    if params is not None:
+        channel = _CHANNELS.get(params.get("channel", ""))
+        direction = _DIRECTIONS.get(params.get("direction", DEFAULT_DIRECTION))
+        fmt = form or params.get("format", DEFAULT_FORMAT)
+        service = params.get("service")
+        if (
+            channel is not None
+            and direction is not None
+            and fmt in _FORMATS
+            and (service is None or valid_service(service))
+        ):
+            found = _Check(
+                channel, channel.value, direction, fmt == "flat", service, params.get("at")
+            )
+    _keep(kept, raw, found)
     return found
 
 
@@ -155,14 +152,6 @@ def _headers(scope: Scope, etag: bool) -> tuple[str | None, str | None, bytes | 
     return authorization, if_none_match, rid
 
 
-def _valid_ref(ref: str) -> bool:
-    # Printable text of the right length always matches the pattern (which excludes only
-    # control characters), so the pattern itself is tried only for the rest.
-    if "/" in ref:
-        return False
-    return (0 < len(ref) <= CUSTOMER_REF_MAX and ref.isprintable()) or valid_customer_ref(ref)
-
-
 class FastReads:
     def __init__(self, app: ASGIApp, state_of: Callable[[], Any]) -> None:
         self.app = app
@@ -172,6 +161,7 @@ class FastReads:
         self._clock: Callable[[], datetime] | None = None
         self._metrics: Any = None
         self._gate: Gate | None = None
+        self._record: Callable[[str, str, int, float], None] = lambda *_: None
         self._queries: dict[str, dict[bytes, Any]] = {op.template: {} for op in READS}
 
     def _resolve(self) -> bool:
@@ -181,6 +171,7 @@ class FastReads:
             return False
         self._snapshot, self._clock, self._metrics = snapshot, state.clock, state.metrics
         self._gate = state.gate
+        self._record = state.metrics.requests.record
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -191,10 +182,16 @@ class FastReads:
                 template, answer, rid = answered
                 # This layer stands outermost, so it gives its answers the request id and
                 # records their metrics itself, as RequestContext does for the rest.
-                await _send(send, answer, rid or new_id())
-                self._metrics.requests.record(
-                    "GET", template, answer.status, perf_counter() - started
-                )
+                # (Sent from here rather than by a helper: a coroutine more costs.)
+                status, body = answer.status, answer.body
+                if status == 304:
+                    headers = [*answer.headers, (_REQUEST_ID, rid or new_id())]
+                else:
+                    length = (b"content-length", b"%d" % len(body))
+                    headers = [*answer.headers, length, (_REQUEST_ID, rid or new_id())]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                self._record("GET", template, status, perf_counter() - started)
                 return
         await self.app(scope, receive, send)
 
@@ -211,7 +208,11 @@ class FastReads:
             return None
         operation, form = read
         ref = path[len(PREFIX) : -len(operation.suffix)]
-        if not _valid_ref(ref):
+        # Printable text of the right length always matches the pattern (which excludes only
+        # control characters), so the pattern itself is tried only for the rest.
+        if "/" in ref or not (
+            (0 < len(ref) <= CUSTOMER_REF_MAX and ref.isprintable()) or valid_customer_ref(ref)
+        ):
             return None
         if self._clock is None and not self._resolve():
             return None
@@ -238,9 +239,11 @@ class FastReads:
             return None
         except ProblemError as refused:
             return operation.template, refusal_answer(refused, path), rid
+        raw: bytes = scope["query_string"]
         kept = self._queries[operation.template]
+        found = kept.get(raw, _UNREAD)
         if crm:
-            service = _service_query(scope["query_string"], kept)
+            service = _service_query(raw, kept) if found is _UNREAD else found
             if service is _ROUTES:
                 return None
             freshness = _current(snapshot.confirmed_at)
@@ -248,7 +251,7 @@ class FastReads:
                 snapshot.view(ref), now, freshness, service, None, if_none_match
             )
             return operation.template, answer, rid
-        question = _check_query(scope["query_string"], operation, form, kept)
+        question = _check_query(raw, operation, form, kept) if found is _UNREAD else found
         if question is _ROUTES:
             return None
         if question.at is None:
@@ -290,13 +293,3 @@ def _current(confirmed_at: datetime) -> Freshness:
     if _freshness is None or _freshness.as_of != confirmed_at:
         _freshness = Freshness(confirmed_at, False)
     return _freshness
-
-
-async def _send(send: Send, answer: Answer, request_id: bytes) -> None:
-    if answer.status == 304:
-        headers = [*answer.headers, (_REQUEST_ID, request_id)]
-    else:
-        length = (b"content-length", b"%d" % len(answer.body))
-        headers = [*answer.headers, length, (_REQUEST_ID, request_id)]
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-    await send({"type": "http.response.body", "body": answer.body})
