@@ -12,6 +12,7 @@ lookup and a few byte joins, and expiry still takes effect at its instant."""
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -125,16 +126,18 @@ def _channels(channels: Sequence[Channel] | None) -> list[str] | None:
     return None if channels is None else [c.value for c in channels]
 
 
-_last_as_of: tuple[datetime | None, bytes] = (None, b"")
+_last_freshness: tuple[Freshness | None, bytes] = (None, b"")
 
 
 def _freshness(freshness: Freshness) -> bytes:
-    global _last_as_of
-    as_of, text = _last_as_of
-    if as_of != freshness.as_of:
-        text = orjson.dumps(iso(freshness.as_of))
-        _last_as_of = (freshness.as_of, text)
-    return b',"as_of":' + text + (b',"stale":true}' if freshness.stale else b',"stale":false}')
+    """The answer's end: `as_of`, `stale` and the closing brace; kept while the same."""
+    global _last_freshness
+    last, text = _last_freshness
+    if last is not freshness and last != freshness:
+        stale = b',"stale":true}' if freshness.stale else b',"stale":false}'
+        text = b',"as_of":' + orjson.dumps(iso(freshness.as_of)) + stale
+        _last_freshness = (freshness, text)
+    return text
 
 
 def etag_matches(if_none_match: str | None, etag: bytes) -> bool:
@@ -166,12 +169,21 @@ def _restrictions_part(
     return head + b',"markers":[' + listing + b"]," + tail
 
 
-def _etag(content: bytes) -> bytes:
-    """Of the answer without its freshness, which changes with every heartbeat."""
-    return b'W/"' + hashlib.blake2b(content + b"}", digest_size=12).hexdigest().encode() + b'"'
+def _digest(part: bytes) -> bytes:
+    return hashlib.blake2b(part, digest_size=12).hexdigest().encode()
 
 
-_unrestricted_lists: dict[str | None, bytes] = {}
+def _etag(digest: bytes, customer_ref: str) -> bytes:
+    """The CRM read's ETag: the digest of its part after customer_ref (the markers, what
+    is open, the officer, the language: everything but the freshness, which changes with
+    every heartbeat), so it changes whenever the body does, for the customer's URL; and a
+    checksum of the reference, so that two customers' answers, alike but for it, have
+    different tags too. The digest is kept with the part, so a read hashes no body."""
+    return b'W/"%s-%08x"' % (digest, zlib.crc32(customer_ref.encode()))
+
+
+# With no markers, the part depends on nothing but the language.
+_unrestricted_lists: dict[str | None, tuple[bytes, bytes]] = {}
 
 
 def restrictions_answer(
@@ -184,37 +196,37 @@ def restrictions_answer(
 ) -> Answer:
     """GET /customers/{ref}/restrictions. `history`, when given (include=all), lists every
     marker ever recorded; what is in force is still judged from the current markers."""
-    head = b'{"customer_ref":' + orjson.dumps(view.customer_ref) + b","
-    if history is None and view.markers:
+    if history is not None:
+        current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
+        listed = [m for m in history if m.covers(service)]
+        part = _restrictions_part(current, listed, view, now)
+        digest = _digest(part)
+    elif view.markers:
 
         def build() -> tuple[bytes, Any]:
             current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
             part = _restrictions_part(current, current, view, now)
-            # Kept with the part, which is kept per customer: the ETag is of the whole
-            # answer (customer_ref included) but for its freshness, as computed below.
-            return part, _etag(head + part)
+            return part, _digest(part)
 
-        part, etag = _cached(("restrictions", view.customer_ref, service), view, now, build)
-        content = head + part
+        part, digest = _cached(("restrictions", view.customer_ref, service), view, now, build)
     else:
-        if history is None:
-            # With no markers, the part depends on nothing but the language.
-            kept = _unrestricted_lists.get(view.preferred_language)
-            if kept is None:
-                kept = _restrictions_part((), (), view, now)
-                if len(_unrestricted_lists) < 100:
-                    _unrestricted_lists[view.preferred_language] = kept
-            part = kept
-        else:
-            current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
-            listed = [m for m in history if m.covers(service)]
-            part = _restrictions_part(current, listed, view, now)
-        content = head + part
-        etag = _etag(content)
-    headers = ((b"etag", etag), (b"cache-control", REVALIDATE), _NOSNIFF)
+        kept = _unrestricted_lists.get(view.preferred_language)
+        if kept is None:
+            part = _restrictions_part((), (), view, now)
+            kept = (part, _digest(part))
+            if len(_unrestricted_lists) < 100:
+                _unrestricted_lists[view.preferred_language] = kept
+        part, digest = kept
+    etag = _etag(digest, view.customer_ref)
     if if_none_match is not None and etag_matches(if_none_match, etag):
-        return Answer(304, headers, b"")
-    return Answer(200, ((b"content-type", JSON), *headers), content + _freshness(freshness))
+        return Answer(304, ((b"etag", etag), *_REVALIDATE_HEADERS), b"")
+    body = b"".join(
+        (b'{"customer_ref":', orjson.dumps(view.customer_ref), b",", part, _freshness(freshness))
+    )
+    return Answer(200, ((b"content-type", JSON), (b"etag", etag), *_REVALIDATE_HEADERS), body)
+
+
+_REVALIDATE_HEADERS = ((b"cache-control", REVALIDATE), _NOSNIFF)
 
 
 def _reasons(result: CheckResult) -> list[dict[str, str]]:
