@@ -168,6 +168,20 @@ async def _time_row(
     return Result(key, n, times[0] / n * 1e6, times[len(times) // 2] / n * 1e6, fell)
 
 
+def _time_gate(gate: Any, authorization: str, n: int, repeat: int) -> Result:
+    """The gate alone (verified-token cache and matrix), as the fast layer calls it."""
+    from app.auth import Action
+
+    times: list[float] = []
+    for _ in range(repeat):
+        started = time.thread_time()
+        for _ in range(n):
+            gate.check(Action.CHECK_CONTACT, authorization)
+        times.append(time.thread_time() - started)
+    times.sort()
+    return Result("(gate.check alone)", n, times[0] / n * 1e6, times[len(times) // 2] / n * 1e6, 0)
+
+
 async def _profile(served: ASGI, scopes: list[Scope], expect: int, top: int) -> str:
     profiler = cProfile.Profile()
     await asyncio.sleep(0.02)
@@ -234,6 +248,7 @@ async def _run(args: argparse.Namespace, data: seed.Seeded) -> None:
                 scopes = [_scope(template.format(ref=r), authorization) for r in refs]
                 scopes_of[key] = scopes
                 results.append(await _time_row(served, counter, key, scopes, expect, args.repeat))
+            results.append(_time_gate(app.state.gate, good.decode(), args.requests, args.repeat))
             print(f"\n{'row':<22}{'requests':>9}{'best CPU µs':>13}{'median':>9}  fell through")
             for r in results:
                 print(
@@ -241,12 +256,13 @@ async def _run(args: argparse.Namespace, data: seed.Seeded) -> None:
                     f"  {r.fell_through}"
                 )
             measured = [r for r in results if r.key in scopes_of]
-            if args.profile or measured:
+            if args.top and (args.profile or measured):
                 worst = args.profile or max(measured, key=lambda r: r.best_us).key
                 if worst not in scopes_of:
                     template, which, expect = ROWS[worst]
                     refs = _refs(data, which, args.requests, rng)
-                    scopes_of[worst] = [_scope(template.format(ref=r), good) for r in refs]
+                    authorization = bad if expect == 401 else good
+                    scopes_of[worst] = [_scope(template.format(ref=r), authorization) for r in refs]
                 expect = ROWS[worst][2]
                 print(f"\ncProfile of {worst} ({len(scopes_of[worst])} requests):")
                 print(await _profile(served, scopes_of[worst], expect, args.top))
@@ -276,7 +292,9 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="the row to profile (default: the slowest)",
     )
-    parser.add_argument("--top", type=int, default=30, help="functions listed in the profile")
+    parser.add_argument(
+        "--top", type=int, default=30, help="functions listed in the profile (0: no profile)"
+    )
     parser.add_argument("--stop", action="store_true", help="stop the harness's PostgreSQL")
     args = parser.parse_args(argv)
     if args.stop:
