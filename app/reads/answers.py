@@ -200,15 +200,16 @@ def restrictions_answer(
         current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
         listed = [m for m in history if m.covers(service)]
         part = _restrictions_part(current, listed, view, now)
-        digest = _digest(part)
+        etag = _etag(_digest(part), view.customer_ref)
     elif view.markers:
 
         def build() -> tuple[bytes, Any]:
             current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
             part = _restrictions_part(current, current, view, now)
-            return part, _digest(part)
+            # The part is kept per customer, so its ETag can be too.
+            return part, _etag(_digest(part), view.customer_ref)
 
-        part, digest = _cached(("restrictions", view.customer_ref, service), view, now, build)
+        part, etag = _cached(("restrictions", view.customer_ref, service), view, now, build)
     else:
         kept = _unrestricted_lists.get(view.preferred_language)
         if kept is None:
@@ -217,7 +218,7 @@ def restrictions_answer(
             if len(_unrestricted_lists) < 100:
                 _unrestricted_lists[view.preferred_language] = kept
         part, digest = kept
-    etag = _etag(digest, view.customer_ref)
+        etag = _etag(digest, view.customer_ref)
     if if_none_match is not None and etag_matches(if_none_match, etag):
         return Answer(304, ((b"etag", etag), *_REVALIDATE_HEADERS), b"")
     body = b"".join(
