@@ -161,7 +161,6 @@ class FastReads:
         self._clock: Callable[[], datetime] | None = None
         self._metrics: Any = None
         self._gate: Gate | None = None
-        self._record: Callable[[str, str, int, float], None] = lambda *_: None
         self._queries: dict[str, dict[bytes, Any]] = {op.template: {} for op in READS}
 
     def _resolve(self) -> bool:
@@ -171,7 +170,6 @@ class FastReads:
             return False
         self._snapshot, self._clock, self._metrics = snapshot, state.clock, state.metrics
         self._gate = state.gate
-        self._record = state.metrics.requests.record
         return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -191,7 +189,7 @@ class FastReads:
                     headers = [*answer.headers, length, (_REQUEST_ID, rid or new_id())]
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
-                self._record("GET", template, status, perf_counter() - started)
+                self._metrics.observe_request("GET", template, status, perf_counter() - started)
                 return
         await self.app(scope, receive, send)
 
