@@ -77,7 +77,7 @@ class _Check(NamedTuple):
     at: str | None
 
 
-# A query string read before gives the same answer: kept per operation, as read (or None
+# A query string read before reads the same again: kept per operation, as read (or _ROUTES
 # for one the routes must read). Bounded; a flood of distinct strings only empties it.
 _QUERIES_MAX = 4096
 
@@ -180,7 +180,7 @@ class FastReads:
                 template, answer, rid = answered
                 # This layer stands outermost, so it gives its answers the request id and
                 # records their metrics itself, as RequestContext does for the rest.
-                # (Sent from here rather than by a helper: a coroutine more costs.)
+                # Sent here rather than by a helper: each coroutine costs.
                 status, body = answer.status, answer.body
                 if status == 304:
                     headers = [*answer.headers, (_REQUEST_ID, rid or new_id())]
