@@ -17,14 +17,33 @@ log = logging.getLogger("app.requests")
 _HEADER = b"x-request-id"
 
 
-def incoming_id(scope: Scope) -> str | None:
+def echoed_id(value: bytes) -> bytes | None:
+    """An X-Request-ID value as it is echoed, or None when it is not id-like: only an id-like
+    value is echoed, so nothing a caller sends reaches the logs raw."""
+    if value.isascii():
+        # The common case, without decoding: ASCII is alphanumeric alike as bytes and text.
+        if 0 < len(value) <= 64 and value.replace(b"-", b"").isalnum():
+            return value
+        return None
+    text = value.decode("latin-1")
+    if 0 < len(text) <= 64 and text.replace("-", "").isalnum():
+        return text.encode()
+    return None
+
+
+def incoming_id(scope: Scope) -> bytes | None:
+    """The first id-like X-Request-ID the request carries, as it is echoed."""
     for name, value in scope["headers"]:
         if name == _HEADER:
-            text: str = value.decode("latin-1")
-            # Only an id-like value is echoed: nothing a caller sends reaches the logs raw.
-            if 0 < len(text) <= 64 and text.replace("-", "").isalnum():
-                return text
+            echoed = echoed_id(value)
+            if echoed is not None:
+                return echoed
     return None
+
+
+def new_id() -> bytes:
+    """A fresh request id: 64 random bits in hex."""
+    return b"%016x" % getrandbits(64)
 
 
 class RequestContext:
@@ -41,11 +60,11 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = incoming_id(scope) or f"{getrandbits(64):016x}"
-        token = request_id.set(rid)
+        rid = incoming_id(scope) or new_id()
+        token = request_id.set(rid.decode())
         started = perf_counter()
         status = 500
-        header = (_HEADER, rid.encode())
+        header = (_HEADER, rid)
 
         async def send_with_id(message: Message) -> None:
             nonlocal status

@@ -12,8 +12,8 @@ lookup and a few byte joins, and expiry still takes effect at its instant."""
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -44,8 +44,10 @@ _CHECK_HEADERS = ((b"content-type", JSON), (b"cache-control", NO_STORE), _NOSNIF
 _MAX_ENTRIES = 200_000
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(NamedTuple):
+    """(A named tuple: one is made for every read, and a frozen dataclass costs several
+    times as much to make.)"""
+
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
@@ -124,16 +126,18 @@ def _channels(channels: Sequence[Channel] | None) -> list[str] | None:
     return None if channels is None else [c.value for c in channels]
 
 
-_last_as_of: tuple[datetime | None, bytes] = (None, b"")
+_last_freshness: tuple[Freshness | None, bytes] = (None, b"")
 
 
 def _freshness(freshness: Freshness) -> bytes:
-    global _last_as_of
-    as_of, text = _last_as_of
-    if as_of != freshness.as_of:
-        text = orjson.dumps(iso(freshness.as_of))
-        _last_as_of = (freshness.as_of, text)
-    return b',"as_of":' + text + (b',"stale":true}' if freshness.stale else b',"stale":false}')
+    """The answer's end: `as_of`, `stale` and the closing brace; kept while the same."""
+    global _last_freshness
+    last, text = _last_freshness
+    if last is not freshness and last != freshness:
+        stale = b',"stale":true}' if freshness.stale else b',"stale":false}'
+        text = b',"as_of":' + orjson.dumps(iso(freshness.as_of)) + stale
+        _last_freshness = (freshness, text)
+    return text
 
 
 def etag_matches(if_none_match: str | None, etag: bytes) -> bool:
@@ -165,6 +169,23 @@ def _restrictions_part(
     return head + b',"markers":[' + listing + b"]," + tail
 
 
+def _digest(part: bytes) -> bytes:
+    return hashlib.blake2b(part, digest_size=12).hexdigest().encode()
+
+
+def _etag(digest: bytes, customer_ref: str) -> bytes:
+    """The CRM read's ETag: the digest of its part after customer_ref (the markers, what
+    is open, the officer, the language: everything but the freshness, which changes with
+    every heartbeat), so it changes whenever the body does, for the customer's URL; and a
+    checksum of the reference, so that two customers' answers, alike but for it, have
+    different tags too. The digest is kept with the part, so a read hashes no body."""
+    return b'W/"%s-%08x"' % (digest, zlib.crc32(customer_ref.encode()))
+
+
+# With no markers, the part depends on nothing but the language.
+_unrestricted_lists: dict[str | None, tuple[bytes, bytes]] = {}
+
+
 def restrictions_answer(
     view: CustomerView,
     now: datetime,
@@ -175,26 +196,38 @@ def restrictions_answer(
 ) -> Answer:
     """GET /customers/{ref}/restrictions. `history`, when given (include=all), lists every
     marker ever recorded; what is in force is still judged from the current markers."""
-    if history is None:
-
-        def build() -> tuple[bytes, Any]:
-            current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
-            return _restrictions_part(current, current, view, now), None
-
-        if view.markers:
-            part, _ = _cached(("restrictions", view.customer_ref, service), view, now, build)
-        else:
-            part, _ = _constant(("restrictions", view.preferred_language), build)
-    else:
+    if history is not None:
         current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
         listed = [m for m in history if m.covers(service)]
         part = _restrictions_part(current, listed, view, now)
-    content = b'{"customer_ref":' + orjson.dumps(view.customer_ref) + b"," + part
-    etag = b'W/"' + hashlib.blake2b(content + b"}", digest_size=12).hexdigest().encode() + b'"'
-    headers = ((b"etag", etag), (b"cache-control", REVALIDATE), _NOSNIFF)
-    if etag_matches(if_none_match, etag):
-        return Answer(304, headers, b"")
-    return Answer(200, ((b"content-type", JSON), *headers), content + _freshness(freshness))
+        etag = _etag(_digest(part), view.customer_ref)
+    elif view.markers:
+
+        def build() -> tuple[bytes, Any]:
+            current = [m for m in view.markers if m.covers(service) and m.in_force(now)]
+            part = _restrictions_part(current, current, view, now)
+            # The part is kept per customer, so its ETag can be too.
+            return part, _etag(_digest(part), view.customer_ref)
+
+        part, etag = _cached(("restrictions", view.customer_ref, service), view, now, build)
+    else:
+        kept = _unrestricted_lists.get(view.preferred_language)
+        if kept is None:
+            part = _restrictions_part((), (), view, now)
+            kept = (part, _digest(part))
+            if len(_unrestricted_lists) < 100:
+                _unrestricted_lists[view.preferred_language] = kept
+        part, digest = kept
+        etag = _etag(digest, view.customer_ref)
+    if if_none_match is not None and etag_matches(if_none_match, etag):
+        return Answer(304, ((b"etag", etag), *_REVALIDATE_HEADERS), b"")
+    body = b"".join(
+        (b'{"customer_ref":', orjson.dumps(view.customer_ref), b",", part, _freshness(freshness))
+    )
+    return Answer(200, ((b"content-type", JSON), (b"etag", etag), *_REVALIDATE_HEADERS), body)
+
+
+_REVALIDATE_HEADERS = ((b"cache-control", REVALIDATE), _NOSNIFF)
 
 
 def _reasons(result: CheckResult) -> list[dict[str, str]]:
@@ -310,6 +343,22 @@ def _when(at: datetime, flat: bool) -> bytes:
     return text
 
 
+class _Frame(NamedTuple):
+    """What a contact check's answer holds around its marker part, for one question
+    (channel, direction, service, form): kept while `at` and the freshness stay the same
+    (asked at "now", once a second), with the question's parts for customers without
+    markers, which depend on nothing else but the language."""
+
+    at: datetime
+    freshness: Freshness
+    middle: bytes  # the question and `at`, between customer_ref and the marker part
+    tail: bytes  # the freshness, and the closing brace
+    unrestricted: dict[str | None, tuple[bytes, str]]
+
+
+_frames: dict[tuple[Channel, Direction, str | None, bool], _Frame] = {}
+
+
 def contact_check_answer(
     view: CustomerView,
     channel: Channel,
@@ -320,17 +369,41 @@ def contact_check_answer(
     flat: bool = False,
 ) -> Answer:
     """GET /customers/{ref}/contact-check, as JSON or as the flat map of strings."""
-    part, outcome = _check_part_for(view, channel, at, direction, service, flat)
-    when = _when(at, flat)
-    body = (
-        b'{"customer_ref":'
-        + orjson.dumps(view.customer_ref)
-        + b","
-        + _question(channel, direction, service, flat)
-        + when
-        + b","
-        + part
-        + _freshness_flat(freshness, flat)
+    key = (channel, direction, service, flat)
+    frame = _frames.get(key)
+    if (
+        frame is None
+        or (frame.at is not at and frame.at != at)
+        or (frame.freshness is not freshness and frame.freshness != freshness)
+    ):
+        frame = _Frame(
+            at,
+            freshness,
+            _question(channel, direction, service, flat) + _when(at, flat) + b",",
+            _freshness_flat(freshness, flat),
+            frame.unrestricted if frame is not None else {},
+        )
+        if len(_frames) >= 10_000:
+            _frames.clear()
+        _frames[key] = frame
+    if view.markers:
+        part, outcome = _check_part_for(view, channel, at, direction, service, flat)
+    else:
+        found = frame.unrestricted.get(view.preferred_language)
+        if found is None:
+            found = frame.unrestricted[view.preferred_language] = _check_part_for(
+                view, channel, at, direction, service, flat
+            )
+        part, outcome = found
+    body = b"".join(
+        (
+            b'{"customer_ref":',
+            orjson.dumps(view.customer_ref),
+            b",",
+            frame.middle,
+            part,
+            frame.tail,
+        )
     )
     return Answer(200, _CHECK_HEADERS, body, outcome)
 
@@ -342,8 +415,9 @@ def _freshness_flat(freshness: Freshness, flat: bool) -> bytes:
     global _last_flat
     if not flat:
         return _freshness(freshness)
-    if _last_flat[0] == freshness:
-        return _last_flat[1]
+    last, text = _last_flat
+    if last is freshness or last == freshness:
+        return text
     members = _inner(
         {
             "as_of": iso(freshness.as_of),

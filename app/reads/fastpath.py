@@ -11,21 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from random import getrandbits
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth import Gate
 from app.domain.vocabulary import Channel, Direction
 from app.identity import UnknownSigningKey
-from app.observability.requests import incoming_id
+from app.observability.requests import echoed_id, new_id
 from app.problems import ProblemError
 from app.reads.answers import Answer, contact_check_answer, refusal_answer, restrictions_answer
 from app.reads.contract import (
     AUTHORIZATION,
     CHECK,
+    CUSTOMER_REF_MAX,
     DEFAULT_DIRECTION,
     DEFAULT_FORMAT,
     DEFAULT_INCLUDE,
@@ -33,6 +33,7 @@ from app.reads.contract import (
     IF_NONE_MATCH,
     IF_NONE_MATCH_LIMIT,
     PREFIX,
+    READS,
     RESTRICTIONS,
     ReadOperation,
     default_at,
@@ -44,6 +45,7 @@ _CHANNELS = {c.value: c for c in Channel}
 _DIRECTIONS = {d.value: d for d in Direction}
 _AUTHORIZATION = AUTHORIZATION.encode()
 _IF_NONE_MATCH = IF_NONE_MATCH.encode()
+_REQUEST_ID = b"x-request-id"
 _FORMATS = ("json", "flat")
 
 
@@ -63,38 +65,91 @@ def _query(raw: bytes, allowed: frozenset[str]) -> dict[str, str] | None:
     return params
 
 
-def _headers(scope: Scope, etag: bool) -> tuple[str | None, str | None] | None:
-    """The Authorization and (where `etag`) If-None-Match values, or None for anything
-    the routes read their own way: either header repeated, or If-None-Match too long."""
-    authorization = if_none_match = None
+class _Check(NamedTuple):
+    """A contact check's query string as read: everything but `at` is known from the
+    string alone; `at`, when given, is judged against the time of each request."""
+
+    channel: Channel
+    channel_name: str  # for the metrics (an enum's .value is a slow property)
+    direction: Direction
+    flat: bool
+    service: str | None
+    at: str | None
+
+
+# A query string read before reads the same again: kept per operation, as read (or _ROUTES
+# for one the routes must read). Bounded; a flood of distinct strings only empties it.
+_QUERIES_MAX = 4096
+
+
+def _service_query(raw: bytes, kept: dict[bytes, Any]) -> Any:
+    """The restrictions read's `service` (None: the whole council), or _ROUTES; kept."""
+    found: Any = _ROUTES
+    params = _query(raw, RESTRICTIONS.names)
+    if params is not None and params.get("include", DEFAULT_INCLUDE) == DEFAULT_INCLUDE:
+        service = params.get("service")
+        if service is None or valid_service(service):
+            found = service
+    _keep(kept, raw, found)
+    return found
+
+
+def _check_query(
+    raw: bytes, operation: ReadOperation, form: str | None, kept: dict[bytes, Any]
+) -> Any:
+    """A check's question as a _Check, or _ROUTES; kept. `form` is the path's own form
+    (flat), or None where `format` chooses it."""
+    found: Any = _ROUTES
+    params = _query(raw, operation.names)
+    if params is not None:
+        channel = _CHANNELS.get(params.get("channel", ""))
+        direction = _DIRECTIONS.get(params.get("direction", DEFAULT_DIRECTION))
+        fmt = form or params.get("format", DEFAULT_FORMAT)
+        service = params.get("service")
+        if (
+            channel is not None
+            and direction is not None
+            and fmt in _FORMATS
+            and (service is None or valid_service(service))
+        ):
+            found = _Check(
+                channel, channel.value, direction, fmt == "flat", service, params.get("at")
+            )
+    _keep(kept, raw, found)
+    return found
+
+
+def _keep(kept: dict[bytes, Any], raw: bytes, found: Any) -> None:
+    if len(kept) >= _QUERIES_MAX:
+        kept.clear()
+    kept[raw] = found
+
+
+_UNREAD = object()
+_ROUTES = object()
+
+
+def _headers(scope: Scope, etag: bool) -> tuple[str | None, str | None, bytes | None] | None:
+    """The Authorization and (where `etag`) If-None-Match values, and the request id to
+    echo; or None for anything the routes read their own way: either header repeated, or
+    If-None-Match too long."""
+    authorization = if_none_match = rid = None
     for name, value in scope["headers"]:
         if name == _AUTHORIZATION:
             if authorization is not None:
                 return None
             authorization = value.decode("latin-1")
-        elif etag and name == _IF_NONE_MATCH:
+        elif name == _IF_NONE_MATCH:
+            if not etag:
+                continue
             if if_none_match is not None:
                 return None
             if_none_match = value.decode("latin-1")
             if len(if_none_match) > IF_NONE_MATCH_LIMIT:
                 return None
-    return authorization, if_none_match
-
-
-# The gate could not decide without waiting (a key it must fetch): the routes decide.
-_DEFER = object()
-
-
-def _admission(gate: Gate, operation: ReadOperation, authorization: str | None, path: str) -> Any:
-    """None when admitted; the refusal as the routes would give it (401, 403, 503), which
-    this layer sends itself so that a bad token costs the routes nothing; or _DEFER."""
-    try:
-        gate.check(operation.action, authorization)
-    except UnknownSigningKey:
-        return _DEFER
-    except ProblemError as refused:
-        return refusal_answer(refused, path)
-    return None
+        elif name == _REQUEST_ID and rid is None:
+            rid = echoed_id(value)
+    return authorization, if_none_match, rid
 
 
 class FastReads:
@@ -106,6 +161,7 @@ class FastReads:
         self._clock: Callable[[], datetime] | None = None
         self._metrics: Any = None
         self._gate: Gate | None = None
+        self._queries: dict[str, dict[bytes, Any]] = {op.template: {} for op in READS}
 
     def _resolve(self) -> bool:
         state = self.state_of()
@@ -121,24 +177,44 @@ class FastReads:
             started = perf_counter()
             answered = self._answer(scope)
             if answered is not None:
-                operation, answer = answered
+                template, answer, rid = answered
                 # This layer stands outermost, so it gives its answers the request id and
                 # records their metrics itself, as RequestContext does for the rest.
-                rid = incoming_id(scope) or f"{getrandbits(64):016x}"
-                await _send(send, answer, rid.encode())
-                self._metrics.observe_request(
-                    "GET", operation.template, answer.status, perf_counter() - started
-                )
+                # Sent here rather than by a helper: each coroutine costs.
+                status, body = answer.status, answer.body
+                if status == 304:
+                    headers = [*answer.headers, (_REQUEST_ID, rid or new_id())]
+                else:
+                    length = (b"content-length", b"%d" % len(body))
+                    headers = [*answer.headers, length, (_REQUEST_ID, rid or new_id())]
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                self._metrics.observe_request("GET", template, status, perf_counter() - started)
                 return
         await self.app(scope, receive, send)
 
-    def _answer(self, scope: Scope) -> tuple[ReadOperation, Answer] | None:
+    def _answer(self, scope: Scope) -> tuple[str, Answer, bytes | None] | None:
+        """The answer (with the template that names it, and the request id to echo), or
+        None for the routes. One function: on the hot path, each call costs."""
         path: str = scope["path"]
         if not path.startswith(PREFIX):
             return None
+        for read in _READS:
+            if path.endswith(read[0].suffix):
+                break
+        else:
+            return None
+        operation, form = read
+        ref = path[len(PREFIX) : -len(operation.suffix)]
+        # Printable text of the right length always matches the pattern (which excludes only
+        # control characters), so the pattern itself is tried only for the rest.
+        if "/" in ref or not (
+            (0 < len(ref) <= CUSTOMER_REF_MAX and ref.isprintable()) or valid_customer_ref(ref)
+        ):
+            return None
         if self._clock is None and not self._resolve():
             return None
-        assert self._clock is not None
+        assert self._clock is not None and self._gate is not None
         snapshot = self._snapshot
         now = self._clock()
         global _stale
@@ -147,84 +223,61 @@ class FastReads:
         # confirmed state, marked stale, at once (app/snapshot/read_model.py); so does this layer.
         if _stale and not (snapshot.reads_tripped and snapshot.loaded):
             return None
-        if path.endswith(RESTRICTIONS.suffix):
-            ref = path[len(PREFIX) : -len(RESTRICTIONS.suffix)]
-            answer = self._restrictions(scope, snapshot, ref, now)
-            return None if answer is None else (RESTRICTIONS, answer)
-        for operation, form in _CHECKS:
-            if path.endswith(operation.suffix):
-                ref = path[len(PREFIX) : -len(operation.suffix)]
-                answer = self._check(scope, snapshot, ref, now, operation, form)
-                return None if answer is None else (operation, answer)
-        return None
-
-    def _admit(self, scope: Scope, operation: ReadOperation, etag: bool) -> Any:
-        """As the routes' dependency runs before their parameters are read: the headers
-        (None when the routes must read them), then the gate's answer."""
-        headers = _headers(scope, etag)
+        crm = operation is RESTRICTIONS
+        headers = _headers(scope, crm)
         if headers is None:
             return None
-        assert self._gate is not None
-        refused = _admission(self._gate, operation, headers[0], scope["path"])
-        return headers if refused is None else refused
-
-    def _restrictions(self, scope: Scope, snapshot: Any, ref: str, now: datetime) -> Answer | None:
-        if "/" in ref or not valid_customer_ref(ref):
+        authorization, if_none_match, rid = headers
+        # As the routes' dependency runs before their parameters are read. A refusal (401,
+        # 403, 503) is sent from here, as the routes would give it, so that a bad token costs
+        # the routes nothing; a key the gate must fetch first is left to the routes.
+        try:
+            self._gate.check(operation.action, authorization)
+        except UnknownSigningKey:
             return None
-        headers = self._admit(scope, RESTRICTIONS, True)
-        if not isinstance(headers, tuple):
-            return None if headers is None or headers is _DEFER else headers
-        params = _query(scope["query_string"], RESTRICTIONS.names)
-        if params is None or params.get("include", DEFAULT_INCLUDE) != DEFAULT_INCLUDE:
+        except ProblemError as refused:
+            return operation.template, refusal_answer(refused, path), rid
+        raw: bytes = scope["query_string"]
+        kept = self._queries[operation.template]
+        found = kept.get(raw, _UNREAD)
+        if crm:
+            service = _service_query(raw, kept) if found is _UNREAD else found
+            if service is _ROUTES:
+                return None
+            freshness = _current(snapshot.confirmed_at)
+            answer = restrictions_answer(
+                snapshot.view(ref), now, freshness, service, None, if_none_match
+            )
+            return operation.template, answer, rid
+        question = _check_query(raw, operation, form, kept) if found is _UNREAD else found
+        if question is _ROUTES:
             return None
-        service = params.get("service")
-        if service is not None and not valid_service(service):
-            return None
-        freshness = _current(snapshot.confirmed_at)
-        return restrictions_answer(snapshot.view(ref), now, freshness, service, None, headers[1])
-
-    def _check(
-        self,
-        scope: Scope,
-        snapshot: Any,
-        ref: str,
-        now: datetime,
-        operation: ReadOperation,
-        form: str | None,
-    ) -> Answer | None:
-        """`form` is the path's own form (flat), or None where `format` chooses it."""
-        if "/" in ref or not valid_customer_ref(ref):
-            return None
-        headers = self._admit(scope, operation, False)
-        if not isinstance(headers, tuple):
-            return None if headers is None or headers is _DEFER else headers
-        params = _query(scope["query_string"], operation.names)
-        if params is None:
-            return None
-        channel = _CHANNELS.get(params.get("channel", ""))
-        direction = _DIRECTIONS.get(params.get("direction", DEFAULT_DIRECTION))
-        fmt = form or params.get("format", DEFAULT_FORMAT)
-        if channel is None or direction is None or fmt not in _FORMATS:
-            return None
-        service = params.get("service")
-        if service is not None and not valid_service(service):
-            return None
-        at = default_at(now)
-        if "at" in params:
-            parsed = parse_at(params["at"], now)
+        if question.at is None:
+            at = default_at(now)
+        else:
+            parsed = parse_at(question.at, now)
             if parsed is None:
                 return None
             at = parsed
-        freshness = _current(snapshot.confirmed_at)
         answer = contact_check_answer(
-            snapshot.view(ref), channel, at, freshness, direction, service, fmt == "flat"
+            snapshot.view(ref),
+            question.channel,
+            at,
+            _current(snapshot.confirmed_at),
+            question.direction,
+            question.service,
+            question.flat,
         )
-        self._metrics.count_outcome(answer.outcome, channel.value)
-        return answer
+        self._metrics.count_outcome(answer.outcome, question.channel_name)
+        return operation.template, answer, rid
 
 
-# Each check path with its own form: None where `format` chooses it.
-_CHECKS: tuple[tuple[ReadOperation, str | None], ...] = ((CHECK, None), (FLAT_CHECK, "flat"))
+# Each read's path with its own form: None where `format` chooses it.
+_READS: tuple[tuple[ReadOperation, str | None], ...] = (
+    (RESTRICTIONS, None),
+    (CHECK, None),
+    (FLAT_CHECK, "flat"),
+)
 
 _freshness: Freshness | None = None
 _stale = False
@@ -238,12 +291,3 @@ def _current(confirmed_at: datetime) -> Freshness:
     if _freshness is None or _freshness.as_of != confirmed_at:
         _freshness = Freshness(confirmed_at, False)
     return _freshness
-
-
-async def _send(send: Send, answer: Answer, request_id: bytes) -> None:
-    headers = list(answer.headers)
-    if answer.status != 304:
-        headers.append((b"content-length", str(len(answer.body)).encode()))
-    headers.append((b"x-request-id", request_id))
-    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
-    await send({"type": "http.response.body", "body": answer.body})
