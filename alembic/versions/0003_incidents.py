@@ -68,9 +68,7 @@ def upgrade() -> None:
             "(version = 1) = (correction_reason IS NULL)", name="ck_incidents_correction_reason"
         ),
     )
-    op.create_index(
-        "ix_incidents_customer_occurred", "incidents", ["customer_ref", "occurred_at"]
-    )
+    op.create_index("ix_incidents_customer_occurred", "incidents", ["customer_ref", "occurred_at"])
     op.execute(_IMMUTABLE)
 
 
