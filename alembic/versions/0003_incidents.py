@@ -20,16 +20,20 @@ TZ = sa.DateTime(timezone=True)
 
 # The record is evidence a restriction may rest on and an ombudsman may ask for: a
 # correction is a new version, so the database itself refuses to change or remove a row.
-_IMMUTABLE = """
+_IMMUTABLE = (
+    """
 CREATE FUNCTION incidents_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'incidents are immutable: record a correction as a new version'
         USING ERRCODE = 'restrict_violation';
 END
-$$;
+$$
+""",
+    """
 CREATE TRIGGER incidents_immutable BEFORE UPDATE OR DELETE ON incidents
-    FOR EACH ROW EXECUTE FUNCTION incidents_immutable();
-"""
+    FOR EACH ROW EXECUTE FUNCTION incidents_immutable()
+""",
+)
 
 
 def upgrade() -> None:
@@ -69,7 +73,8 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_incidents_customer_occurred", "incidents", ["customer_ref", "occurred_at"])
-    op.execute(_IMMUTABLE)
+    for statement in _IMMUTABLE:
+        op.execute(statement)
 
 
 def downgrade() -> None:

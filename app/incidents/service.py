@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
@@ -210,7 +210,7 @@ def _current() -> Select[IncidentRow]:
     """Each incident's latest version (a correction supersedes the version before it)."""
     return (
         select(IncidentRow)
-        .distinct(IncidentRow.id)
+        .ext(distinct_on(IncidentRow.id))
         .order_by(IncidentRow.id, IncidentRow.version.desc())
     )
 
