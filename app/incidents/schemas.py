@@ -150,29 +150,24 @@ class RecordIncident(BaseModel):
     )
 
 
+_OUT_EXAMPLE: dict[str, Any] = {
+    "id": "6f1c2a52-3f0b-4bd1-9a43-2f4a1f0c9e11",
+    "version": 1,
+    "customer_ref": "C0000001",
+    **_EXAMPLE,
+    "social_media_outcome": None,
+    "police_not_reported_reason": None,
+    "profile": "flintshire",
+    "recorded_at": "2026-11-24T10:52:31+00:00",
+    "recorded_by": "officer-0001",
+    "recorded_by_name": "Alex Jones",
+    "on_behalf_of": None,
+    "correction_reason": None,
+}
+
+
 class IncidentOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "6f1c2a52-3f0b-4bd1-9a43-2f4a1f0c9e11",
-                    "version": 1,
-                    "customer_ref": "C0000001",
-                    **{k: v for k, v in _EXAMPLE.items() if not k.endswith("_at")},
-                    "occurred_at": "2026-11-24T10:15:00+00:00",
-                    "social_media_outcome": None,
-                    "police_reported_at": "2026-11-24T10:40:00+00:00",
-                    "police_not_reported_reason": None,
-                    "profile": "flintshire",
-                    "recorded_at": "2026-11-24T10:52:31+00:00",
-                    "recorded_by": "officer-0001",
-                    "recorded_by_name": "Alex Jones",
-                    "on_behalf_of": None,
-                    "correction_reason": None,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_OUT_EXAMPLE]})
 
     id: uuid.UUID
     version: int = Field(description="1 as recorded; a correction would be a later version.")
@@ -199,5 +194,9 @@ class IncidentOut(BaseModel):
 
 
 class IncidentList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"customer_ref": "C0000001", "incidents": [_OUT_EXAMPLE]}]}
+    )
+
     customer_ref: str
     incidents: list[IncidentOut] = Field(description="Newest first: by when each happened.")
