@@ -284,3 +284,18 @@ async def test_the_database_refuses_to_change_or_remove_an_incident(
         await conn.close()
     again = await service.client.get(f"/incidents/{recorded.json()['id']}")
     assert again.json()["note"] == incident()["note"]
+
+
+async def test_times_are_shown_in_london_to_the_second(service: Service) -> None:
+    recorded = await _record(
+        service,
+        "C-10",
+        "employee",
+        behaviours=["harassment"],
+        occurred_at="2026-07-01T09:30:00.750Z",
+        police_reported_at="2026-07-01T11:00:00+00:00",
+        police_reference="NWP-7",
+    )
+    assert recorded.status_code == 201, recorded.text
+    assert recorded.json()["occurred_at"] == "2026-07-01T10:30:00+01:00"
+    assert recorded.json()["police_reported_at"] == "2026-07-01T12:00:00+01:00"
