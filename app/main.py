@@ -21,6 +21,7 @@ from app.auth import Gate
 from app.domain.policy.profile import PolicyProfile, load_profile
 from app.domain.time.clock import utcnow
 from app.identity import Authenticator, IdentityConfig
+from app.incidents.router import router as incidents_router
 from app.observability.metrics import Metrics
 from app.observability.requests import RequestContext
 from app.observability.tracing import configure_tracing
@@ -55,6 +56,7 @@ Times are ISO 8601 with offset, stored in UTC and shown in Europe/London. Every 
 TAGS = [
     {"name": "Contact checks", "description": "The reads every CRM and telephony flow calls."},
     {"name": "Restrictions", "description": "Recording markers: impose, vary, lift, history."},
+    {"name": "Incidents", "description": "What happened: recorded by staff, read back."},
     {
         "name": "Access",
         "description": "The dry run: may these roles take this action? Nothing is changed.",
@@ -168,6 +170,7 @@ def create_app(
     problem_handlers.install(app)
     app.include_router(checks_router)
     app.include_router(restrictions_router)
+    app.include_router(incidents_router)
     app.include_router(access_router)
     app.include_router(health_router)
     app.add_api_route("/metrics", _metrics_endpoint, include_in_schema=False)

@@ -113,6 +113,8 @@ class Action(StrEnum):
     SET_PREFERENCES = "set_preferences"
     RECORD_CONTACT = "record_contact"
     EVALUATE_ACCESS = "evaluate_access"
+    RECORD_INCIDENT = "record_incident"
+    READ_INCIDENTS = "read_incidents"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:

@@ -114,3 +114,45 @@ class ContactRow(Base):
     __table_args__ = (
         Index("ix_contacts_customer_channel_time", "customer_ref", "channel", "occurred_at"),
     )
+
+
+class IncidentRow(Base):
+    """What happened, as recorded: one row per version, never updated or deleted (a trigger
+    refuses both; migration 0003). A correction is a new row with the next version and why;
+    the original stays. Personal data is kept to the customer's reference, staff ids and the
+    short factual note, which is never logged."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(
+        String(64), ForeignKey("customers.customer_ref"), nullable=False
+    )
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    behaviours: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
+    channel: Mapped[str] = mapped_column(String(16), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    service: Mapped[str | None] = mapped_column(String(100))
+    staff: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False)
+    social_media_outcome: Mapped[str | None] = mapped_column(String(16))
+    police_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    police_reference: Mapped[str | None] = mapped_column(String(64))
+    police_not_reported_reason: Mapped[str | None] = mapped_column(Text)
+    # The policy profile the incident was judged under (profiles carry no version yet).
+    profile: Mapped[str] = mapped_column(String(32), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
+    # Why a later version corrects the one before; the first version has none.
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_incidents_customer_occurred", "customer_ref", "occurred_at"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("cardinality(behaviours) >= 1", name="has_behaviour"),
+        CheckConstraint("cardinality(staff) >= 1", name="has_staff"),
+        CheckConstraint("(version = 1) = (correction_reason IS NULL)", name="correction_reason"),
+    )

@@ -18,14 +18,18 @@ _CROSS_FIELD = ("a window needs different start and end times",)
 _RELATIVE_TO_NOW = (
     ("query.at", "at most 31 days back"),
     ("body.occurred_at", "is in the future"),
+    ("body.police_reported_at", "is in the future"),
     ("body.at", "at most 31 days back"),
 )
+# Validation rules about who calls, stated in the descriptions: a machine client records an
+# incident for a member of staff it names (the fuzzer calls as a machine client).
+_ABOUT_THE_CALLER = (("body.on_behalf_of", "a machine client records an incident for"),)
 
 
 def _relative_to_now(param: dict[str, str]) -> bool:
     return any(
         param["name"] == name and param["reason"].startswith(reason)
-        for name, reason in _RELATIVE_TO_NOW
+        for name, reason in (*_RELATIVE_TO_NOW, *_ABOUT_THE_CALLER)
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from app.domain.policy.profile import load_profile
 from app.domain.time.clock import utcnow
 from app.domain.vocabulary import Action, MarkerKind, PolicyProfileName
+from tests.api.test_incidents import incident
 from tests.conftest import Service, serve
 from tests.factories import marker
 from tests.unit.test_matrix import EXPECTED, may
@@ -69,6 +70,15 @@ async def _attempt(
                 "/access/v1/evaluations",
                 json={"evaluations": [{"action": {"name": "check_contact"}}]},
             ),
+        ]
+    if action is Action.RECORD_INCIDENT:
+        return [await client.post(f"/customers/{ref}/incidents", json=incident())]
+    if action is Action.READ_INCIDENTS:
+        created = await service.client.post(f"/customers/{ref}/incidents", json=incident())
+        assert created.status_code == 201, created.text
+        return [
+            await client.get(f"/customers/{ref}/incidents"),
+            await client.get(f"/incidents/{created.json()['id']}"),
         ]
     assert kind is not None
     if action is Action.IMPOSE_MARKER:

@@ -41,6 +41,10 @@ STAFF: frozenset[Perm] = (
         (Action.READ_MARKER, None),
         (Action.SET_PREFERENCES, None),
         (Action.RECORD_CONTACT, None),
+        # Recording what happened: "any employee" (Flintshire), "any staff member"
+        # (Wrexham) witnesses it; reading incidents back is every member of staff's too.
+        (Action.RECORD_INCIDENT, None),
+        (Action.READ_INCIDENTS, None),
     }
 )
 
@@ -55,8 +59,10 @@ SUSPEND = manage(frozenset({MarkerKind.TELEPHONE_SUSPENSION}))
 # `reader` and `contact_recorder` are services with one job each: no dry run for them.
 MACHINES: dict[str, frozenset[Perm]] = {
     "reader": READS,
-    "contact_recorder": frozenset({(Action.RECORD_CONTACT, None)}),
-    "auditor": READS | EVALUATE | {(Action.READ_MARKER, None)},
+    # Records for a member of staff (telephony, a CRM's incident form); reads nothing back.
+    "contact_recorder": frozenset({(Action.RECORD_CONTACT, None), (Action.RECORD_INCIDENT, None)}),
+    # The auditor reads the record, incidents included; the reader only needs the answer.
+    "auditor": READS | EVALUATE | {(Action.READ_MARKER, None), (Action.READ_INCIDENTS, None)},
     "admin": EVALUATE,
 }
 
