@@ -34,11 +34,12 @@ from app.domain.lifecycle.faults import Fault, FaultCode
 from app.domain.lifecycle.ladder import Step, record_faults, step_faults
 from app.domain.lifecycle.least_restrictive import closed_for_good
 from app.domain.lifecycle.policy import LifecyclePolicy
+from app.domain.lifecycle.working_days import bank_holidays
 from app.domain.markers import Marker
 from app.domain.policy import matrix
 from app.domain.policy.profile import PolicyProfile
 from app.domain.policy.terms import latest_review_date
-from app.domain.time.clock import to_second
+from app.domain.time.clock import to_second, utcnow
 from app.domain.time.london import to_london
 from app.domain.vocabulary import Action, MarkerKind
 from app.persistence.changes import record_change
@@ -55,6 +56,11 @@ from app.restrictions import service as restrictions
 from app.restrictions.schemas import ImposeTelephoneSuspension
 
 FUTURE = "is in the future: a step is recorded once it has been taken"
+
+# The holiday calendar costs about half a second the first time it is built in a process,
+# most of a write's 0.6 s budget (app/persistence/db.py): build it as the service starts,
+# not inside the first formal decision. Later years take a millisecond once it is loaded.
+bank_holidays(utcnow().year)
 REPORT_TERMINATED_CALL = "report_terminated_call"
 
 

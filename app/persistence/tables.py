@@ -178,9 +178,7 @@ class DecisionRow(Base):
         String(64), ForeignKey("customers.customer_ref"), nullable=False
     )
     step: Mapped[str] = mapped_column(String(32), nullable=False)
-    incident_ids: Mapped[list[uuid.UUID]] = mapped_column(
-        ARRAY(UUID(as_uuid=True)), nullable=False
-    )
+    incident_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
     marker_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
     details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     # When a formal decision's restrictions are reviewed; other steps have none.
