@@ -11,12 +11,14 @@ from fastapi import APIRouter, Depends, Path
 from app.auth import Action, ActionContext, authorise
 from app.decisions import service
 from app.decisions.schemas import (
+    ChiefOfficerAdvice,
     DecisionList,
     DecisionOut,
     DecisionWithLinks,
     MakeFormalDecision,
     RecordCallWarning,
     Refer,
+    ReferToChiefOfficer,
     RestrictTelephone,
     SendWarningLetter,
     TerminateCall,
@@ -157,6 +159,52 @@ async def refer(
         db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
     )
     return service.decision_json(row)
+
+
+@router.post(
+    "/customers/{customer_ref}/chief-officer-referrals",
+    status_code=201,
+    summary="Ask a Chief Officer for guidance (Flintshire Appendix 1)",
+    description="The CCSM's request to a Chief Officer, with every field of Appendix 1 "
+    "(the customer's name is kept, never logged; who referred is the token's). Wrexham's "
+    "ladder has no such step: 422 whoever asks. The Chief Officer answers with POST "
+    "/decisions/{id}/chief-officer-advice." + _EVERY_STEP,
+    response_model=DecisionOut,
+    responses=problem_responses(400, 408, 413, 422, 503),
+)
+async def refer_to_chief_officer(
+    customer_ref: CustomerRef,
+    body: ReferToChiefOfficer,
+    db: WriteSession,
+    at: Now,
+    profile: Profile,
+    context: ActionContext = Depends(authorise(Action.REFER_TO_CHIEF_OFFICER)),
+) -> dict[str, Any]:
+    row = await service.refer_to_chief_officer(
+        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
+    )
+    return service.decision_json(row)
+
+
+@router.post(
+    "/decisions/{decision_id}/chief-officer-advice",
+    status_code=201,
+    summary="Record a Chief Officer's advice on a referral",
+    description="The Chief Officer's analysis and recommendation (Appendix 1), recorded "
+    "back on the referral as its next version, with why; the request stays in the version "
+    "before. Only on a Chief Officer referral (422 otherwise), once (409 after).",
+    response_model=DecisionOut,
+    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
+)
+async def advise_on_referral(
+    decision_id: DecisionId,
+    body: ChiefOfficerAdvice,
+    db: WriteSession,
+    at: Now,
+    profile: Profile,
+    context: ActionContext = Depends(authorise(Action.ADVISE_ON_REFERRAL)),
+) -> dict[str, Any]:
+    return service.decision_json(await service.advise(db, context, profile, decision_id, body, at))
 
 
 @router.post(

@@ -146,6 +146,54 @@ class Refer(_Step):
     )
 
 
+class ReferToChiefOfficer(_Step):
+    """Flintshire Appendix 1, the request. The customer's reference is the path's; who
+    referred is the token's subject."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "incident_ids": [_EXAMPLE_INCIDENT],
+                    "customer_name": "J. Smith",
+                    "contact_officer": "EMP-1042",
+                    "reason_for_referral": "Threats to staff; complex; asks for email only.",
+                    "action_to_date": "Warning on the call, one-day restriction, warning letter.",
+                    "particular_needs": "Hearing impairment.",
+                    "adjustments_sought": "Written contact.",
+                }
+            ]
+        }
+    )
+
+    customer_name: ShortText = Field(description="Name of customer (kept, never logged).")
+    contact_officer: ShortText = Field(description="The contact officer (staff id or name).")
+    reason_for_referral: LongText = Field(
+        description="Type of behaviour and its impact, complexity, any reasonable "
+        "adjustment requested."
+    )
+    action_to_date: LongText = Field(description="Warnings, previous restrictions.")
+    particular_needs: LongText = Field(description="Known particular needs.")
+    adjustments_sought: LongText = Field(description="The adjustments sought.")
+
+
+class ChiefOfficerAdvice(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "chief_officer_analysis": "Threats justify restriction; email stays open.",
+                    "chief_officer_recommendation": "Email only, single point of contact.",
+                }
+            ]
+        },
+    )
+
+    chief_officer_analysis: LongText = Field(description="Analysis and comments.")
+    chief_officer_recommendation: LongText = Field(description="The recommendation.")
+
+
 class Notice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

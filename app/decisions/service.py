@@ -22,16 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext, NotPermitted
 from app.decisions.schemas import (
+    ChiefOfficerAdvice,
     MakeFormalDecision,
     RecordCallWarning,
     Refer,
+    ReferToChiefOfficer,
     RestrictTelephone,
     SendWarningLetter,
     TerminateCall,
 )
 from app.domain.lifecycle.appeals import appeal_deadline
 from app.domain.lifecycle.faults import Fault, FaultCode
-from app.domain.lifecycle.ladder import Step, record_faults, step_faults
+from app.domain.lifecycle.ladder import Step, appendix_1_faults, record_faults, step_faults
 from app.domain.lifecycle.least_restrictive import closed_for_good
 from app.domain.lifecycle.policy import LifecyclePolicy
 from app.domain.lifecycle.working_days import bank_holidays
@@ -452,6 +454,120 @@ async def refer(
         details,
         now,
     )
+
+
+async def refer_to_chief_officer(
+    session: AsyncSession,
+    context: ActionContext,
+    profile: PolicyProfile,
+    lifecycle: LifecyclePolicy,
+    customer_ref: str,
+    command: ReferToChiefOfficer,
+    now: datetime,
+) -> DecisionRow:
+    """Flintshire Appendix 1: the CCSM's request to a Chief Officer for guidance, every
+    field of the form. The Chief Officer's answer is a later version (`advise`)."""
+    now = to_second(now)
+    referred_by = context.actor_name or context.actor
+    details: dict[str, Any] = {
+        "customer_ref": customer_ref,
+        "customer_name": command.customer_name,
+        "contact_officer": command.contact_officer,
+        "referred_by": referred_by,
+        "referred_to": lifecycle.chief_officer_referral_to,
+        "reason_for_referral": command.reason_for_referral,
+        "action_to_date": command.action_to_date,
+        "particular_needs": command.particular_needs,
+        "adjustments_sought": command.adjustments_sought,
+    }
+    await _admit(
+        session,
+        profile,
+        lifecycle,
+        customer_ref,
+        Step.CHIEF_OFFICER_REFERRAL,
+        {"incident_ids": command.incident_ids, **details},
+        command.incident_ids,
+    )
+    return await _write(
+        session,
+        context,
+        profile,
+        customer_ref,
+        Step.CHIEF_OFFICER_REFERRAL,
+        command.incident_ids,
+        details,
+        now,
+    )
+
+
+ADVICE_RECORDED = "the Chief Officer's analysis and recommendation recorded (Appendix 1)"
+
+
+async def advise(
+    session: AsyncSession,
+    context: ActionContext,
+    profile: PolicyProfile,
+    decision_id: uuid.UUID,
+    command: ChiefOfficerAdvice,
+    now: datetime,
+) -> DecisionRow:
+    """The Chief Officer's part of Appendix 1, recorded back on the referral as its next
+    version: the request stays as it was made, in the version before."""
+    now = to_second(now)
+    found = await session.scalar(_current().where(DecisionRow.id == decision_id))
+    if found is None:
+        raise not_found(f"decision {decision_id}")
+    # Two answers to one referral take turns; the second finds the first.
+    await _lock_customer(session, found.customer_ref)
+    current = await session.scalar(_current().where(DecisionRow.id == decision_id))
+    assert current is not None
+    if current.step != Step.CHIEF_OFFICER_REFERRAL.value:
+        raise _violation(
+            "Only a Chief Officer referral takes a Chief Officer's advice.",
+            [
+                InvalidParam(
+                    name="decision_id",
+                    reason=f"is a {current.step} record, not a chief_officer_referral",
+                )
+            ],
+        )
+    if not appendix_1_faults(current.details, decided=False):
+        raise ProblemError(
+            409,
+            "conflict",
+            "That conflicts with what is recorded.",
+            f"The Chief Officer's advice is already recorded on version {current.version}; "
+            "the case file keeps it.",
+        )
+    details = {
+        **current.details,
+        "chief_officer_analysis": command.chief_officer_analysis,
+        "chief_officer_recommendation": command.chief_officer_recommendation,
+        "advised_by": context.actor_name or context.actor,
+        "advised_at": now.isoformat(),
+    }
+    row = DecisionRow(
+        id=current.id,
+        version=current.version + 1,
+        customer_ref=current.customer_ref,
+        step=current.step,
+        incident_ids=list(current.incident_ids),
+        marker_ids=list(current.marker_ids),
+        details=details,
+        review_due=current.review_due,
+        override_reason=current.override_reason,
+        profile=profile.name.value,
+        recorded_at=now,
+        recorded_by=context.actor,
+        recorded_by_name=context.actor_name,
+        on_behalf_of=context.on_behalf_of,
+        change_reason=ADVICE_RECORDED,
+    )
+    session.add(row)
+    await session.flush()
+    await record_change(session, context, current.customer_ref, now)
+    return row
 
 
 def _renamed(error: ProblemError, index: int) -> ProblemError:

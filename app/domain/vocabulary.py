@@ -121,6 +121,9 @@ class Action(StrEnum):
     RESTRICT_TELEPHONE = "restrict_telephone"
     SEND_WARNING_LETTER = "send_warning_letter"
     REFER = "refer"
+    # Flintshire Appendix 1: the CCSM asks a Chief Officer for guidance, who answers on it.
+    REFER_TO_CHIEF_OFFICER = "refer_to_chief_officer"
+    ADVISE_ON_REFERRAL = "advise_on_referral"
     MAKE_FORMAL_DECISION = "make_formal_decision"
     # A formal decision that leaves the customer no open inbound channel (least restrictive).
     OVERRIDE_LEAST_RESTRICTIVE = "override_least_restrictive"

@@ -444,3 +444,82 @@ async def test_decision_records_are_immutable(clean_db: str) -> None:
             await conn.execute("DELETE FROM decisions")
     finally:
         await conn.close()
+
+
+APPENDIX_1 = {
+    "customer_name": "J. Smith",
+    "contact_officer": "EMP-1042",
+    "reason_for_referral": "Threats to staff; complex; asks for email only.",
+    "action_to_date": "Warning on the call, one-day restriction, warning letter.",
+    "particular_needs": "Hearing impairment.",
+    "adjustments_sought": "Written contact.",
+}
+ADVICE = {
+    "chief_officer_analysis": "Threats justify restriction; email stays open.",
+    "chief_officer_recommendation": "Email only, single point of contact.",
+}
+
+
+async def test_flintshire_s_ccsm_asks_a_chief_officer_who_answers_on_the_referral(
+    clean_db: str,
+) -> None:
+    async with serve(clean_db, policy_profile="flintshire") as service:
+        ids = [await _incident(service, "C-APP1")]
+        referral = await _step(
+            service,
+            "C-APP1",
+            "chief-officer-referrals",
+            {"incident_ids": ids, **APPENDIX_1},
+            ("ccsm", "team_leader"),
+        )
+        assert referral["step"] == "chief_officer_referral"
+        assert referral["details"]["referred_to"] == "chief_officer"
+        assert referral["details"]["customer_ref"] == "C-APP1"
+        url = f"/decisions/{referral['id']}/chief-officer-advice"
+        below = await _post(service, url, ADVICE, "ccsm")
+        assert below.status_code == 403, below.text
+        advised = await _post(service, url, ADVICE, "chief_officer")
+        assert advised.status_code == 201, advised.text
+        answer = advised.json()
+        assert answer["id"] == referral["id"]
+        assert answer["version"] == 2
+        assert answer["change_reason"]
+        # The request as made, with the answer beside it.
+        assert answer["details"] == {
+            **referral["details"],
+            **ADVICE,
+            "advised_by": answer["details"]["advised_by"],
+            "advised_at": answer["details"]["advised_at"],
+        }
+        one = await service.client.get(f"/decisions/{referral['id']}")
+        assert one.json()["version"] == 2
+        case = await service.client.get("/customers/C-APP1/decisions")
+        assert [(d["id"], d["version"]) for d in case.json()["decisions"]] == [(referral["id"], 2)]
+        again = await _post(service, url, ADVICE, "chief_officer")
+        assert again.status_code == 409, again.text
+
+        warning = await service.client.post(
+            "/customers/C-APP1/call-warnings",
+            json={"incident_ids": ids, "occurred_at": _ago(minutes=1)},
+        )
+        wrong = await _post(
+            service,
+            f"/decisions/{warning.json()['id']}/chief-officer-advice",
+            ADVICE,
+            "chief_officer",
+        )
+        assert wrong.status_code == 422, wrong.text
+
+
+async def test_wrexham_s_ladder_has_no_chief_officer_referral(clean_db: str) -> None:
+    async with serve(clean_db, policy_profile="wrexham") as service:
+        ids = [await _incident(service, "C-NOAPP")]
+        refused = await _post(
+            service,
+            "/customers/C-NOAPP/chief-officer-referrals",
+            {"incident_ids": ids, **APPENDIX_1},
+            "service_manager",
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["invalid_params"][0]["name"] == "step"
+        assert "chief_officer_referral" in refused.json()["invalid_params"][0]["reason"]

@@ -66,7 +66,13 @@ SUSPEND = manage(frozenset({MarkerKind.TELEPHONE_SUSPENSION})) | {(Action.RESTRI
 WARN_AND_REFER: frozenset[Perm] = frozenset(
     {(Action.SEND_WARNING_LETTER, None), (Action.REFER, None)}
 )
-DECIDE: frozenset[Perm] = frozenset({(Action.MAKE_FORMAL_DECISION, None)})
+# Whoever formally manages contact may ask a Chief Officer for guidance (Flintshire
+# Appendix 1: "made by the CCSM"; Wrexham has no such step, and the matrix names the same).
+DECIDE: frozenset[Perm] = frozenset(
+    {(Action.MAKE_FORMAL_DECISION, None), (Action.REFER_TO_CHIEF_OFFICER, None)}
+)
+# The Chief Officer's analysis and recommendation on a referral.
+ADVISE: frozenset[Perm] = frozenset({(Action.ADVISE_ON_REFERRAL, None)})
 # Closing every line of contact: only above whoever formally manages contact.
 OVERRIDE: frozenset[Perm] = frozenset({(Action.OVERRIDE_LEAST_RESTRICTIVE, None)})
 # `reader` and `contact_recorder` are services with one job each: no dry run for them.
@@ -88,13 +94,20 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         "team_leader": STAFF | SUSPEND | WARN_AND_REFER,
         # "Formally manage contact": the CCSM or any other senior manager.
         "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE,
-        "chief_officer": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE | OVERRIDE,
+        "chief_officer": STAFF
+        | SUSPEND
+        | WARN_AND_REFER
+        | FLINTSHIRE_FORMAL
+        | DECIDE
+        | OVERRIDE
+        | ADVISE,
         "chief_officer_governance": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | FLINTSHIRE_FORMAL
         | DECIDE
-        | OVERRIDE,
+        | OVERRIDE
+        | ADVISE,
         **MACHINES,
     },
     "wrexham": {
@@ -109,7 +122,8 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         | WARN_AND_REFER
         | manage(FORMAL)
         | DECIDE
-        | OVERRIDE,
+        | OVERRIDE
+        | ADVISE,
         **MACHINES,
     },
 }
