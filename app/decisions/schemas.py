@@ -222,7 +222,11 @@ _FORMAL_EXAMPLE: dict[str, Any] = {
         },
         {
             "kind": "single_point_of_contact",
-            "details": {"officer_id": "EMP-1042", "name": "Alex Jones"},
+            "details": {
+                "officer_id": "EMP-1042",
+                "name": "Alex Jones",
+                "email": "alex.jones@example.gov.uk",
+            },
             "reason": "One officer handles all correspondence.",
         },
     ],
@@ -326,7 +330,27 @@ class DecisionOut(BaseModel):
     change_reason: str | None = Field(description="Why this version supersedes the one before.")
 
 
+def _incident_example() -> dict[str, Any]:
+    extra = IncidentOut.model_config.get("json_schema_extra")
+    assert isinstance(extra, dict)
+    examples = extra["examples"]
+    assert isinstance(examples, list) and isinstance(examples[0], dict)
+    return dict(examples[0])
+
+
 class DecisionWithLinks(DecisionOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_OUT_EXAMPLE,
+                    "incidents": [{**_incident_example(), "id": _EXAMPLE_INCIDENT}],
+                    "markers": [],
+                }
+            ]
+        }
+    )
+
     incidents: list[IncidentOut] = Field(description="The incidents it links to.")
     markers: list[MarkerOut] = Field(description="The markers it imposed, as they are now.")
 
