@@ -356,6 +356,10 @@ class DecisionWithLinks(DecisionOut):
 
 
 class DecisionList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"customer_ref": "C0000001", "decisions": [_OUT_EXAMPLE]}]}
+    )
+
     customer_ref: str
     decisions: list[DecisionOut] = Field(description="The case file, newest first.")
 
@@ -370,4 +374,23 @@ class WorklistItem(BaseModel):
 
 
 class Worklist(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": "5d7e0c1a-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+                            "customer_ref": "C0000001",
+                            "decision_id": "0b9c4a2e-7d1f-4c61-8f0e-1a2b3c4d5e6f",
+                            "role": "team_leader",
+                            "item": "report_terminated_call",
+                            "created_at": "2026-11-24T10:17:05+00:00",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     items: list[WorklistItem] = Field(description="Newest first.")
