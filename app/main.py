@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from app.access.router import router as access_router
 from app.auth import Gate
+from app.decisions.router import router as decisions_router
 from app.domain.policy.profile import PolicyProfile, load_profile
 from app.domain.time.clock import utcnow
 from app.identity import Authenticator, IdentityConfig
@@ -57,6 +58,10 @@ TAGS = [
     {"name": "Contact checks", "description": "The reads every CRM and telephony flow calls."},
     {"name": "Restrictions", "description": "Recording markers: impose, vary, lift, history."},
     {"name": "Incidents", "description": "What happened: recorded by staff, read back."},
+    {
+        "name": "Decisions",
+        "description": "The escalation ladder, step by step, and the customer's case file.",
+    },
     {
         "name": "Access",
         "description": "The dry run: may these roles take this action? Nothing is changed.",
@@ -171,6 +176,7 @@ def create_app(
     app.include_router(checks_router)
     app.include_router(restrictions_router)
     app.include_router(incidents_router)
+    app.include_router(decisions_router)
     app.include_router(access_router)
     app.include_router(health_router)
     app.add_api_route("/metrics", _metrics_endpoint, include_in_schema=False)

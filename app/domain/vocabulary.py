@@ -115,6 +115,19 @@ class Action(StrEnum):
     EVALUATE_ACCESS = "evaluate_access"
     RECORD_INCIDENT = "record_incident"
     READ_INCIDENTS = "read_incidents"
+    # The escalation ladder (app/decisions): one action per step, and the case file.
+    RECORD_CALL_WARNING = "record_call_warning"
+    TERMINATE_CALL = "terminate_call"
+    RESTRICT_TELEPHONE = "restrict_telephone"
+    SEND_WARNING_LETTER = "send_warning_letter"
+    REFER = "refer"
+    # Flintshire Appendix 1: the CCSM asks a Chief Officer for guidance, who answers on it.
+    REFER_TO_CHIEF_OFFICER = "refer_to_chief_officer"
+    ADVISE_ON_REFERRAL = "advise_on_referral"
+    MAKE_FORMAL_DECISION = "make_formal_decision"
+    # A formal decision that leaves the customer no open inbound channel (least restrictive).
+    OVERRIDE_LEAST_RESTRICTIVE = "override_least_restrictive"
+    READ_DECISIONS = "read_decisions"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:

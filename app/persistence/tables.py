@@ -1,4 +1,5 @@
-"""Tables for customers, markers, their version history, and recorded contacts."""
+"""Tables for customers, markers, their version history, recorded contacts, incidents, and
+the decision records of the escalation ladder."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -65,6 +67,9 @@ class MarkerRow(Base):
     lifted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     lifted_by: Mapped[str | None] = mapped_column(String(255))
     lift_reason: Mapped[str | None] = mapped_column(Text)
+    # The decision record behind the marker (app/decisions); null for a marker imposed
+    # directly, as every marker before the case file was. Only the case file reads it.
+    decision_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
     __table_args__ = (
         Index("ix_markers_customer_ref", "customer_ref"),
@@ -156,3 +161,63 @@ class IncidentRow(Base):
         CheckConstraint("cardinality(staff) >= 1", name="has_staff"),
         CheckConstraint("(version = 1) = (correction_reason IS NULL)", name="correction_reason"),
     )
+
+
+class DecisionRow(Base):
+    """A step of the escalation ladder as recorded (the case file): one row per version,
+    never updated or deleted (a trigger refuses both; migration 0004). A later version
+    supersedes the one before and says why. `details` holds what the step records beyond
+    the columns every step has; `incident_ids` what led to it, `marker_ids` the markers it
+    imposed (each of which names it back in `markers.decision_id`)."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(
+        String(64), ForeignKey("customers.customer_ref"), nullable=False
+    )
+    step: Mapped[str] = mapped_column(String(32), nullable=False)
+    incident_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
+    marker_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), nullable=False)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    # When a formal decision's restrictions are reviewed; other steps have none.
+    review_due: Mapped[date | None] = mapped_column(Date)
+    # Least restrictive overridden: every inbound line closed, decided anyway, and why.
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    # The policy profile the step was judged under (profiles carry no version yet).
+    profile: Mapped[str] = mapped_column(String(32), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(64))
+    # Why a later version supersedes the one before; the first version has none.
+    change_reason: Mapped[str | None] = mapped_column(Text)
+    # The order rows were written in: steps taken within one second (the times are kept to
+    # the second) still read back in the order they were taken.
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False)
+
+    __table_args__ = (
+        Index("ix_decisions_customer_recorded", "customer_ref", "recorded_at"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("cardinality(incident_ids) >= 1", name="has_incident"),
+        CheckConstraint("(version = 1) = (change_reason IS NULL)", name="change_reason"),
+    )
+
+
+class WorklistItemRow(Base):
+    """Something a role must act on, put there by a step of the ladder (a terminated call is
+    reported to the team leader / line manager). Appended, never edited."""
+
+    __tablename__ = "worklist_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(
+        String(64), ForeignKey("customers.customer_ref"), nullable=False
+    )
+    decision_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    role: Mapped[str] = mapped_column(String(64), nullable=False)
+    item: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (Index("ix_worklist_items_role", "role", "created_at"),)

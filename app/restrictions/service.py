@@ -101,10 +101,12 @@ async def impose_marker(
     customer_ref: str,
     command: ImposeMarker,
     now: datetime,
+    decision_id: uuid.UUID | None = None,
 ) -> Marker:
     """Impose a restriction (docs/domain.md: kinds, formal and suspension-length; and the
     short telephone restriction). Flintshire's suspension lasts 24 hours unless another
-    end is given; Wrexham's must say when it ends."""
+    end is given; Wrexham's must say when it ends. `decision_id` names the decision record
+    behind it (app/decisions), kept on the row only: the reads do not need it."""
     now = to_second(now)
     kind = MarkerKind(command.kind)
     context.require(kind)
@@ -142,7 +144,7 @@ async def impose_marker(
     )
     if not command.additional:
         await _refuse_duplicates(session, marker, now)
-    session.add(MarkerRow(**marker_row(marker), updated_at=now))
+    session.add(MarkerRow(**marker_row(marker), updated_at=now, decision_id=decision_id))
     await record_change(
         session,
         context,

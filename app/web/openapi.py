@@ -87,21 +87,29 @@ def _not_nullable(parameter: dict[str, Any]) -> None:
 def _follow_profile(document: dict[str, Any], profile: PolicyProfile) -> None:
     schemas = document["components"]["schemas"]
     refused = {_IMPOSE_MODEL[kind] for kind in MarkerKind if kind not in profile.kinds}
-    for path_item in document["paths"].values():
-        for operation in path_item.values():
-            content = operation.get("requestBody", {}).get("content", {})
-            schema = content.get("application/json", {}).get("schema", {})
-            if "oneOf" not in schema or "discriminator" not in schema:
-                continue
-            schema["oneOf"] = [
-                option
-                for option in schema["oneOf"]
-                if option["$ref"].rsplit("/", 1)[-1] not in refused
-            ]
-            mapping = schema["discriminator"].get("mapping", {})
-            for kind, ref in list(mapping.items()):
-                if ref.rsplit("/", 1)[-1] in refused:
-                    del mapping[kind]
+    bodies = [
+        operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        for path_item in document["paths"].values()
+        for operation in path_item.values()
+    ]
+    # A list of marker bodies inside another request (a formal decision's markers).
+    listed = [
+        {"schema": field["items"]}
+        for model in schemas.values()
+        for field in model.get("properties", {}).values()
+        if isinstance(field.get("items"), dict)
+    ]
+    for holder in (*bodies, *listed):
+        schema = holder.get("schema", {})
+        if "oneOf" not in schema or "discriminator" not in schema:
+            continue
+        schema["oneOf"] = [
+            option for option in schema["oneOf"] if option["$ref"].rsplit("/", 1)[-1] not in refused
+        ]
+        mapping = schema["discriminator"].get("mapping", {})
+        for kind, ref in list(mapping.items()):
+            if ref.rsplit("/", 1)[-1] in refused:
+                del mapping[kind]
     for name in refused:
         schemas.pop(name, None)
     if profile.telephone_suspension_default is None:

@@ -20,7 +20,11 @@ _RELATIVE_TO_NOW = (
     ("body.occurred_at", "is in the future"),
     ("body.police_reported_at", "is in the future"),
     ("body.at", "at most 31 days back"),
+    ("body.sent_on", "is in the future"),
 )
+# Validation rules about what is recorded, stated in the descriptions: a step of the ladder
+# links incidents recorded for that customer (the fuzzer cannot know their ids).
+_ABOUT_THE_RECORD = (("body.incident_ids.", "is not an incident recorded for this customer"),)
 # Validation rules about who calls, stated in the descriptions: a machine client records an
 # incident for a member of staff it names (the fuzzer calls as a machine client).
 _ABOUT_THE_CALLER = (("body.on_behalf_of", "a machine client records an incident for"),)
@@ -33,6 +37,13 @@ def _relative_to_now(param: dict[str, str]) -> bool:
     )
 
 
+def _about_the_record(param: dict[str, str]) -> bool:
+    return any(
+        param["name"].startswith(prefix) and param["reason"] == reason
+        for prefix, reason in _ABOUT_THE_RECORD
+    )
+
+
 def _described(response: Any, path: str) -> bool:
     problem = response.json()
     if problem.get("type") == _DESCRIBED:
@@ -41,6 +52,7 @@ def _described(response: Any, path: str) -> bool:
     return bool(params) and all(
         p["reason"] in _CROSS_FIELD
         or _relative_to_now(p)
+        or _about_the_record(p)
         or (path.endswith("/variations") and p["name"].startswith("body.details"))
         for p in params
     )

@@ -45,6 +45,11 @@ STAFF: frozenset[Perm] = (
         # (Wrexham) witnesses it; reading incidents back is every member of staff's too.
         (Action.RECORD_INCIDENT, None),
         (Action.READ_INCIDENTS, None),
+        # The ladder's first two steps: "any employee" / "any staff member" warns on the
+        # call and terminates it; the case file is every member of staff's to read.
+        (Action.RECORD_CALL_WARNING, None),
+        (Action.TERMINATE_CALL, None),
+        (Action.READ_DECISIONS, None),
     }
 )
 
@@ -55,14 +60,30 @@ def manage(kinds: frozenset[MarkerKind]) -> frozenset[Perm]:
 
 
 # "Restrict contact for one day" / "restrict telephone contact for a period".
-SUSPEND = manage(frozenset({MarkerKind.TELEPHONE_SUSPENSION}))
+SUSPEND = manage(frozenset({MarkerKind.TELEPHONE_SUSPENSION})) | {(Action.RESTRICT_TELEPHONE, None)}
+# Flintshire: "The Team Leader/Manager will consider a (formal) warning ... or refer the
+# matter to CCSM". Wrexham 5.1: the Team Manager warns formally and refers.
+WARN_AND_REFER: frozenset[Perm] = frozenset(
+    {(Action.SEND_WARNING_LETTER, None), (Action.REFER, None)}
+)
+# Whoever formally manages contact may ask a Chief Officer for guidance (Flintshire
+# Appendix 1: "made by the CCSM"; Wrexham has no such step, and the matrix names the same).
+DECIDE: frozenset[Perm] = frozenset(
+    {(Action.MAKE_FORMAL_DECISION, None), (Action.REFER_TO_CHIEF_OFFICER, None)}
+)
+# The Chief Officer's analysis and recommendation on a referral.
+ADVISE: frozenset[Perm] = frozenset({(Action.ADVISE_ON_REFERRAL, None)})
+# Closing every line of contact: only above whoever formally manages contact.
+OVERRIDE: frozenset[Perm] = frozenset({(Action.OVERRIDE_LEAST_RESTRICTIVE, None)})
 # `reader` and `contact_recorder` are services with one job each: no dry run for them.
 MACHINES: dict[str, frozenset[Perm]] = {
     "reader": READS,
     # Records for a member of staff (telephony, a CRM's incident form); reads nothing back.
     "contact_recorder": frozenset({(Action.RECORD_CONTACT, None), (Action.RECORD_INCIDENT, None)}),
     # The auditor reads the record, incidents included; the reader only needs the answer.
-    "auditor": READS | EVALUATE | {(Action.READ_MARKER, None), (Action.READ_INCIDENTS, None)},
+    "auditor": READS
+    | EVALUATE
+    | {(Action.READ_MARKER, None), (Action.READ_INCIDENTS, None), (Action.READ_DECISIONS, None)},
     "admin": EVALUATE,
 }
 
@@ -70,21 +91,39 @@ FLINTSHIRE_FORMAL = manage(FORMAL - {MarkerKind.CONTACT_QUOTA})  # Flintshire ha
 EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
     "flintshire": {
         "employee": STAFF,
-        "team_leader": STAFF | SUSPEND,
+        "team_leader": STAFF | SUSPEND | WARN_AND_REFER,
         # "Formally manage contact": the CCSM or any other senior manager.
-        "ccsm": STAFF | SUSPEND | FLINTSHIRE_FORMAL,
-        "chief_officer": STAFF | SUSPEND | FLINTSHIRE_FORMAL,
-        "chief_officer_governance": STAFF | SUSPEND | FLINTSHIRE_FORMAL,
+        "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE,
+        "chief_officer": STAFF
+        | SUSPEND
+        | WARN_AND_REFER
+        | FLINTSHIRE_FORMAL
+        | DECIDE
+        | OVERRIDE
+        | ADVISE,
+        "chief_officer_governance": STAFF
+        | SUSPEND
+        | WARN_AND_REFER
+        | FLINTSHIRE_FORMAL
+        | DECIDE
+        | OVERRIDE
+        | ADVISE,
         **MACHINES,
     },
     "wrexham": {
         "staff": STAFF,
         "line_manager": STAFF | SUSPEND,
-        "team_manager": STAFF | SUSPEND,
-        "service_manager": STAFF | SUSPEND | manage(FORMAL),
-        "complaints_lead": STAFF | SUSPEND | manage(FORMAL),
+        "team_manager": STAFF | SUSPEND | WARN_AND_REFER,
+        "service_manager": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE,
+        "complaints_lead": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE,
         "complaints_team": STAFF,
-        "chief_officer_governance_customer": STAFF | SUSPEND | manage(FORMAL),
+        "chief_officer_governance_customer": STAFF
+        | SUSPEND
+        | WARN_AND_REFER
+        | manage(FORMAL)
+        | DECIDE
+        | OVERRIDE
+        | ADVISE,
         **MACHINES,
     },
 }
