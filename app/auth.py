@@ -25,7 +25,7 @@ from app.domain.policy.profile import PolicyProfile
 from app.domain.vocabulary import Action, MarkerKind
 from app.identity import Authenticator, Refusal, TokenRejected, UnknownSigningKey
 from app.identity.principal import VerifiedPrincipal
-from app.problems import NotAuthenticated, NotPermitted, ProblemError, invalid
+from app.problems import InvalidParam, NotAuthenticated, NotPermitted, ProblemError, invalid
 
 __all__ = [
     "AUTHORIZATION_HEADER",
@@ -71,10 +71,19 @@ class ActionContext:
 
     def require(self, kind: MarkerKind) -> None:
         """The matrix's decision for this action on a marker of `kind`: NotPermitted unless
-        the caller's roles allow it. A kind the profile does not provide is left to the
-        operation, which refuses it as invalid (422), whoever asks."""
+        the caller's roles allow it. A kind the profile does not provide (a marker left
+        from another profile's data) is refused as a policy violation (422), whoever
+        asks: no role of this profile rules on it."""
         if kind not in self.profile.kinds:
-            return
+            where = "body.kind" if self.action is Action.IMPOSE_MARKER else "marker.kind"
+            reason = f"{kind.value} is not a restriction the {self.profile.council} policy provides"
+            raise ProblemError(
+                422,
+                "policy-violation",
+                "Those terms are not allowed by the policy.",
+                f"{where}: {reason}",
+                invalid_params=[InvalidParam(name=where, reason=reason)],
+            )
         decision = matrix.decide(self.profile, self.principal.roles, self.action, kind)
         if not decision.allowed:
             _log_refusal(self.principal, decision)

@@ -89,7 +89,7 @@ class TokenVerifier:
             raise TokenRejected(Refusal.BAD_SIGNATURE) from error
         except UnsupportedAlgorithmError as error:
             raise TokenRejected(Refusal.ALGORITHM_NOT_ALLOWED) from error
-        except (JoseError, ValueError, TypeError) as error:
+        except (JoseError, ValueError, TypeError, RecursionError) as error:
             raise TokenRejected(Refusal.MALFORMED) from error
         claims = decoded.claims
         try:
@@ -103,13 +103,18 @@ class TokenVerifier:
         return principal_from_claims(claims, self._config), float(claims["exp"])
 
 
+# A JOSE header is a few short members; a longer one is not a header (and deeply nested
+# JSON would exhaust the parser's recursion).
+_MAX_HEADER_CHARS = 1024
+
+
 def _header(token: str) -> dict[str, Any]:
     head, dot, _ = token.partition(".")
-    if not dot or not head.isascii():
+    if not dot or not head.isascii() or len(head) > _MAX_HEADER_CHARS:
         raise TokenRejected(Refusal.MALFORMED)
     try:
         header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
-    except (binascii.Error, ValueError) as error:
+    except (binascii.Error, ValueError, RecursionError) as error:
         raise TokenRejected(Refusal.MALFORMED) from error
     if not isinstance(header, dict):
         raise TokenRejected(Refusal.MALFORMED)

@@ -71,6 +71,10 @@ def _hostile(service: Service) -> dict[str, str]:
         "unknown kid": jwt.encode({"alg": "RS256", "kid": "nobody"}, _claims(service), STRANGER),
         "oversized": jwt.encode(good, _claims(service, pad="x" * 9000), key),
         "garbage": "not-a-token",
+        # JSON nested deeper than the parser's recursion allows, in the header and in
+        # the (unverified) claims.
+        "nested header": _b64(b"[" * 1500) + "." + _b64(b"{}") + ".c2ln",
+        "nested claims": _b64(json.dumps(good).encode()) + "." + _b64(b"[" * 5000) + ".c2ln",
     }
 
 
@@ -328,3 +332,21 @@ def test_a_role_map_naming_a_role_the_profile_lacks_is_refused_at_start() -> Non
     settings = test_settings(policy_profile="wrexham", oidc_role_map={"CRS.TL": "team_leader"})
     with pytest.raises(InvalidRoleMap, match="team_leader, which the wrexham profile"):
         create_app(settings, database_url="postgresql://unused@/unused")
+
+
+async def test_a_marker_of_a_kind_the_profile_lacks_cannot_be_varied_or_lifted(
+    clean_db: str,
+) -> None:
+    """Left from Wrexham data, a contact quota under Flintshire: no Flintshire role rules on
+    it, so nobody varies or lifts it there (422), rather than anyone who may act on some
+    other kind."""
+    async with serve(clean_db, policy_profile="wrexham") as wrexham:
+        created = await wrexham.client.post("/customers/Q1/markers", json=marker("contact_quota"))
+        assert created.status_code == 201, created.text
+    marker_id = created.json()["id"]
+    async with serve(clean_db) as flintshire:
+        for path in (f"/markers/{marker_id}/variations", f"/markers/{marker_id}/lift"):
+            response = await flintshire.client.post(path, json={"reason": "r"})
+            assert response.status_code == 422, response.text
+            assert response.json()["invalid_params"][0]["name"] == "marker.kind"
+        assert (await flintshire.client.get(f"/markers/{marker_id}")).json()["version"] == 1
