@@ -279,8 +279,12 @@ def authorise(action: Action) -> Callable[[Request], Awaitable[ActionContext]]:
 
     async def dependency(request: Request) -> ActionContext:
         refuse_query_token(request)
+        given = request.headers.getlist(AUTHORIZATION_HEADER)
+        if len(given) > 1:
+            # A proxy in front may read the last where this would read the first.
+            raise NotAuthenticated("Give one Authorization header, not several.", "invalid_request")
         gate: Gate = request.app.state.gate
-        return await gate.admit(action, request.headers.get(AUTHORIZATION_HEADER))
+        return await gate.admit(action, given[0] if given else None)
 
     dependency.action = action  # type: ignore[attr-defined]
     return dependency

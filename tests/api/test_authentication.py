@@ -153,10 +153,20 @@ async def test_a_token_in_the_query_string_is_refused(service: Service) -> None:
         for path in (READ, CHECK):
             sep = "&" if "?" in path else "?"
             response = await client.get(f"{path}{sep}access_token={token}")
-            _assert_401(response, CHALLENGE)
+            _assert_401(response, CHALLENGE + ', error="invalid_request"')
             # Even beside a good header: a token in a URL is already in someone's logs.
             response = await client.get(
                 f"{path}{sep}access_token={token}", headers=service.bearer("reader")
+            )
+            _assert_401(response, CHALLENGE + ', error="invalid_request"')
+
+
+async def test_two_authorization_headers_are_refused(service: Service) -> None:
+    good = service.bearer("reader")["Authorization"]
+    async with httpx.AsyncClient(base_url=service.base_url) as client:
+        for path in (READ, FLAT):
+            response = await client.get(
+                path, headers=[("Authorization", good), ("Authorization", good)]
             )
             _assert_401(response, CHALLENGE + ', error="invalid_request"')
 
