@@ -166,8 +166,10 @@ def bearer_token(authorization: str | None) -> str:
 def _rejected(error: TokenRejected) -> ProblemError:
     if error.reason is Refusal.KEYS_UNAVAILABLE:
         return IdentityUnavailable()
-    # RFC 6750 promises the client only `invalid_token`; why is for our logs.
-    log.info("bearer token refused: %s", error.reason.value)
+    # RFC 6750 promises the client only `invalid_token`; why is for our logs, once per
+    # token while the refusal is remembered, so a client repeating it cannot flood them.
+    if not error.again:
+        log.info("bearer token refused: %s", error.reason.value)
     return NotAuthenticated("The bearer token is not valid here.", "invalid_token")
 
 

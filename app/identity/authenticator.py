@@ -58,7 +58,7 @@ class Authenticator:
             return principal
         refused = self.refused.get(token)
         if refused is not None:
-            raise TokenRejected(refused)
+            raise TokenRejected(refused, again=True)
         try:
             principal, expires_at = self._verifier.verify(token)
         except UnknownSigningKey:

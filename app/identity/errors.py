@@ -24,9 +24,11 @@ class TokenRejected(Exception):
     """The token is not accepted; `reason` says why (for logs and metrics, not the client:
     RFC 6750 only promises `invalid_token`)."""
 
-    def __init__(self, reason: Refusal) -> None:
+    def __init__(self, reason: Refusal, *, again: bool = False) -> None:
         super().__init__(reason.value)
         self.reason = reason
+        # Refused before, and remembered: worth no new log line.
+        self.again = again
 
 
 class UnknownSigningKey(TokenRejected):

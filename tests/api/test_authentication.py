@@ -360,3 +360,17 @@ async def test_a_marker_of_a_kind_the_profile_lacks_cannot_be_varied_or_lifted(
             assert response.status_code == 422, response.text
             assert response.json()["invalid_params"][0]["name"] == "marker.kind"
         assert (await flintshire.client.get(f"/markers/{marker_id}")).json()["version"] == 1
+
+
+async def test_a_repeated_bad_token_is_logged_once(
+    service: Service, caplog: pytest.LogCaptureFixture
+) -> None:
+    forged = jwt.encode({"alg": "RS256", "kid": service.issuer.key.kid}, _claims(service), STRANGER)
+    caplog.set_level("INFO", logger="app.auth")
+    async with httpx.AsyncClient(base_url=service.base_url) as client:
+        for _ in range(5):
+            response = await client.get(READ, headers={"Authorization": f"Bearer {forged}"})
+            assert response.status_code == 401
+    refusals = [r for r in caplog.records if r.getMessage().startswith("bearer token refused")]
+    assert [r.getMessage() for r in refusals] == ["bearer token refused: bad_signature"]
+    assert forged not in caplog.text
