@@ -25,7 +25,14 @@ from app.domain.policy.profile import PolicyProfile
 from app.domain.vocabulary import Action, MarkerKind
 from app.identity import Authenticator, Refusal, TokenRejected, UnknownSigningKey
 from app.identity.principal import VerifiedPrincipal
-from app.problems import InvalidParam, NotAuthenticated, NotPermitted, ProblemError, invalid
+from app.problems import (
+    InvalidParam,
+    NotAuthenticated,
+    NotPermitted,
+    ProblemError,
+    invalid,
+    policy_violation,
+)
 
 __all__ = [
     "AUTHORIZATION_HEADER",
@@ -77,13 +84,7 @@ class ActionContext:
         if kind not in self.profile.kinds:
             where = "body.kind" if self.action is Action.IMPOSE_MARKER else "marker.kind"
             reason = f"{kind.value} is not a restriction the {self.profile.council} policy provides"
-            raise ProblemError(
-                422,
-                "policy-violation",
-                "Those terms are not allowed by the policy.",
-                f"{where}: {reason}",
-                invalid_params=[InvalidParam(name=where, reason=reason)],
-            )
+            raise policy_violation([InvalidParam(name=where, reason=reason)])
         decision = matrix.decide(self.profile, self.principal.roles, self.action, kind)
         if not decision.allowed:
             _log_refusal(self.principal, decision)

@@ -80,6 +80,21 @@ def invalid(name: str, reason: str) -> ProblemError:
     )
 
 
+POLICY_TITLE = "Those terms are not allowed by the policy."
+
+
+def policy_violation(params: list[InvalidParam], title: str = POLICY_TITLE) -> ProblemError:
+    """422: the request is well formed and the council's policy refuses it, one entry per
+    field at fault. The reasons name fields, codes and ids, never what the body said."""
+    return ProblemError(
+        422,
+        "policy-violation",
+        title,
+        "; ".join(f"{p.name}: {p.reason}" for p in params),
+        invalid_params=params,
+    )
+
+
 def conflict(detail: str) -> ProblemError:
     return ProblemError(409, "conflict", "That conflicts with what is recorded.", detail)
 

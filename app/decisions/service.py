@@ -53,7 +53,7 @@ from app.persistence.tables import (
     MarkerRow,
     WorklistItemRow,
 )
-from app.problems import InvalidParam, ProblemError, not_found
+from app.problems import InvalidParam, ProblemError, not_found, policy_violation
 from app.restrictions import service as restrictions
 from app.restrictions.schemas import ImposeTelephoneSuspension
 
@@ -67,14 +67,7 @@ REPORT_TERMINATED_CALL = "report_terminated_call"
 
 
 def _violation(title: str, params: list[InvalidParam]) -> ProblemError:
-    # The reasons name fields, codes and ids, never what the body said.
-    return ProblemError(
-        422,
-        "policy-violation",
-        title,
-        "; ".join(f"{p.name}: {p.reason}" for p in params),
-        invalid_params=params,
-    )
+    return policy_violation(params, title)
 
 
 def _fault_reason(fault: Fault, profile: PolicyProfile) -> str:

@@ -33,7 +33,7 @@ from app.domain.vocabulary import Channel
 from app.incidents.schemas import RecordIncident
 from app.persistence.changes import record_change
 from app.persistence.tables import CustomerRow, IncidentRow
-from app.problems import InvalidParam, ProblemError, invalid, not_found
+from app.problems import InvalidParam, ProblemError, invalid, not_found, policy_violation
 
 # Refusals of a request because of a moment, worded as the other operations word them (the
 # schemathesis hooks recognise them: JSON Schema cannot compare with now).
@@ -140,13 +140,8 @@ def policy_faults(
 
 
 def _rejected(params: list[InvalidParam]) -> ProblemError:
-    # The reasons name fields and codes only, never what the body said.
-    return ProblemError(
-        422,
-        "policy-violation",
-        "That incident is not one the policy lets be recorded as given.",
-        "; ".join(f"{p.name}: {p.reason}" for p in params),
-        invalid_params=params,
+    return policy_violation(
+        params, "That incident is not one the policy lets be recorded as given."
     )
 
 

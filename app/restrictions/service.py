@@ -28,7 +28,7 @@ from app.persistence.marker_rows import (
     parse_details,
 )
 from app.persistence.tables import ContactRow, CustomerRow, MarkerRow, MarkerVersionRow
-from app.problems import InvalidParam, ProblemError, conflict, invalid, not_found
+from app.problems import InvalidParam, ProblemError, conflict, invalid, not_found, policy_violation
 from app.restrictions.schemas import (
     CustomerPreferences,
     ImposeMarker,
@@ -39,13 +39,8 @@ from app.restrictions.schemas import (
 
 
 def _rejected(faults: list[tuple[str, str]]) -> ProblemError:
-    params = [InvalidParam(name=f"body.{name}", reason=reason) for name, reason in faults]
-    return ProblemError(
-        422,
-        "policy-violation",
-        "Those terms are not allowed by the policy.",
-        "; ".join(f"{p.name}: {p.reason}" for p in params),
-        invalid_params=params,
+    return policy_violation(
+        [InvalidParam(name=f"body.{name}", reason=reason) for name, reason in faults]
     )
 
 
