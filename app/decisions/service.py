@@ -16,8 +16,8 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import exists, or_, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext, NotPermitted
@@ -53,6 +53,7 @@ from app.persistence.tables import (
     MarkerRow,
     WorklistItemRow,
 )
+from app.persistence.versions import latest_versions
 from app.problems import InvalidParam, ProblemError, not_found, policy_violation
 from app.restrictions import service as restrictions
 from app.restrictions.schemas import ImposeTelephoneSuspension
@@ -508,12 +509,14 @@ async def advise(
     """The Chief Officer's part of Appendix 1, recorded back on the referral as its next
     version: the request stays as it was made, in the version before."""
     now = to_second(now)
-    found = await session.scalar(_current().where(DecisionRow.id == decision_id))
+    found = await session.scalar(latest_versions(DecisionRow).where(DecisionRow.id == decision_id))
     if found is None:
         raise not_found(f"decision {decision_id}")
     # Two answers to one referral take turns; the second finds the first.
     await _lock_customer(session, found.customer_ref)
-    current = await session.scalar(_current().where(DecisionRow.id == decision_id))
+    current = await session.scalar(
+        latest_versions(DecisionRow).where(DecisionRow.id == decision_id)
+    )
     assert current is not None
     if current.step != Step.CHIEF_OFFICER_REFERRAL.value:
         raise _violation(
@@ -750,17 +753,8 @@ async def make_formal_decision(
     )
 
 
-def _current() -> Select[DecisionRow]:
-    """Each record's latest version (a later version supersedes the one before)."""
-    return (
-        select(DecisionRow)
-        .ext(distinct_on(DecisionRow.id))
-        .order_by(DecisionRow.id, DecisionRow.version.desc())
-    )
-
-
 async def list_decisions(session: AsyncSession, customer_ref: str) -> Sequence[DecisionRow]:
-    latest = _current().where(DecisionRow.customer_ref == customer_ref).subquery()
+    latest = latest_versions(DecisionRow).where(DecisionRow.customer_ref == customer_ref).subquery()
     rows = await session.scalars(
         select(DecisionRow)
         .join(
@@ -775,14 +769,11 @@ async def list_decisions(session: AsyncSession, customer_ref: str) -> Sequence[D
 async def get_decision(
     session: AsyncSession, decision_id: uuid.UUID
 ) -> tuple[DecisionRow, list[IncidentRow], list[Marker]]:
-    row = await session.scalar(_current().where(DecisionRow.id == decision_id))
+    row = await session.scalar(latest_versions(DecisionRow).where(DecisionRow.id == decision_id))
     if row is None:
         raise not_found(f"decision {decision_id}")
     incidents = await session.scalars(
-        select(IncidentRow)
-        .ext(distinct_on(IncidentRow.id))
-        .where(IncidentRow.id.in_(row.incident_ids))
-        .order_by(IncidentRow.id, IncidentRow.version.desc())
+        latest_versions(IncidentRow).where(IncidentRow.id.in_(row.incident_ids))
     )
     # The link both ways: the markers that name this decision, as they are now.
     markers = await session.execute(

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
@@ -33,6 +33,7 @@ from app.domain.vocabulary import Channel
 from app.incidents.schemas import RecordIncident
 from app.persistence.changes import record_change
 from app.persistence.tables import CustomerRow, IncidentRow
+from app.persistence.versions import latest_versions
 from app.problems import InvalidParam, ProblemError, invalid, not_found, policy_violation
 
 # Refusals of a request because of a moment, worded as the other operations word them (the
@@ -201,17 +202,8 @@ async def record_incident(
     return row
 
 
-def _current() -> Select[IncidentRow]:
-    """Each incident's latest version (a correction supersedes the version before it)."""
-    return (
-        select(IncidentRow)
-        .ext(distinct_on(IncidentRow.id))
-        .order_by(IncidentRow.id, IncidentRow.version.desc())
-    )
-
-
 async def list_incidents(session: AsyncSession, customer_ref: str) -> Sequence[IncidentRow]:
-    latest = _current().where(IncidentRow.customer_ref == customer_ref).subquery()
+    latest = latest_versions(IncidentRow).where(IncidentRow.customer_ref == customer_ref).subquery()
     rows = await session.scalars(
         select(IncidentRow)
         .join(
@@ -224,7 +216,7 @@ async def list_incidents(session: AsyncSession, customer_ref: str) -> Sequence[I
 
 
 async def get_incident(session: AsyncSession, incident_id: uuid.UUID) -> IncidentRow:
-    row = await session.scalar(_current().where(IncidentRow.id == incident_id))
+    row = await session.scalar(latest_versions(IncidentRow).where(IncidentRow.id == incident_id))
     if row is None:
         raise not_found(f"incident {incident_id}")
     return row
