@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,22 @@ def test_the_discovery_document_names_the_issuer_and_its_key_set(
     assert discovery["issuer"].startswith("http://127.0.0.1:")
     jwks = httpx.get(discovery["jwks_uri"]).json()
     assert [key["kid"] for key in jwks["keys"]] == [issuer.kid]
+
+
+def test_stopping_does_not_wait_for_a_silent_connection(tmp_path: Path) -> None:
+    """`make run` stops the issuer on the event loop's thread; a client that connected but
+    has not written yet (its loop is the one waiting) must not hold the stop forever."""
+    running = DevIssuer(tmp_path, 0)
+    running.start()
+    silent = socket.create_connection(("127.0.0.1", running.port))
+    try:
+        httpx.get(running.issuer + DISCOVERY_PATH)  # the server is accepting
+        stopper = threading.Thread(target=running.stop, daemon=True)
+        stopper.start()
+        stopper.join(3)
+        assert not stopper.is_alive()
+    finally:
+        silent.close()
 
 
 def test_the_key_set_is_public_only_and_the_key_file_is_the_owners(

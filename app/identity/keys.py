@@ -73,6 +73,7 @@ class KeySetCache:
         self._last_error: str | None = None
         self._last_error_at: datetime | None = None
         self._failed_last = False
+        self._closing = False
         self._last_forced: float | None = None
         self._inflight: asyncio.Task[bool] | None = None
         self._background: asyncio.Task[None] | None = None
@@ -110,6 +111,7 @@ class KeySetCache:
             self._background = asyncio.create_task(self._refresh_forever())
 
     async def aclose(self) -> None:
+        self._closing = True
         for task in (self._background, self._inflight):
             if task is not None and not task.done():
                 task.cancel()
@@ -123,10 +125,12 @@ class KeySetCache:
         within the bound; the fetch itself is bounded too, so none lingers."""
         if self._inflight is None or self._inflight.done():
             self._inflight = asyncio.create_task(self._fetch_and_record())
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives as the fetch completes, and the background loop then outlived
+        # aclose(), hanging a test run.
         try:
-            return await asyncio.wait_for(
-                asyncio.shield(self._inflight), self._config.fetch_timeout_seconds
-            )
+            async with asyncio.timeout(self._config.fetch_timeout_seconds):
+                return await asyncio.shield(self._inflight)
         except TimeoutError:
             return False
 
@@ -151,7 +155,7 @@ class KeySetCache:
         return await self.refresh()
 
     async def _refresh_forever(self) -> None:
-        while True:
+        while not self._closing:
             delay = self._config.refresh_seconds
             if self._failed_last:
                 delay = min(delay, _RETRY_AFTER_FAILURE_SECONDS)

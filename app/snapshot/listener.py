@@ -50,6 +50,7 @@ class ChangeFeed:
         # so that the snapshot does not depend on the layer above it.
         self.prepare = prepare or (lambda view, now: None)
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._connection: asyncpg.Connection | None = None
         # Set once the first attempt has loaded the snapshot or found the database away.
         self.first_attempt = asyncio.Event()
@@ -61,6 +62,9 @@ class ChangeFeed:
         self._task = asyncio.create_task(self._run(), name="change-feed")
 
     async def stop(self) -> None:
+        # Checked by the loops too: a cancellation lost inside a library call must not
+        # leave the feed running after stop().
+        self._stopping = True
         if self._warming is not None:
             self._warming.cancel()
         if self._task is not None:
@@ -76,7 +80,7 @@ class ChangeFeed:
 
     async def _run(self) -> None:
         backoff = 0.2
-        while True:
+        while not self._stopping:
             try:
                 await self._session()
             except asyncio.CancelledError:
@@ -182,11 +186,12 @@ class ChangeFeed:
                 self.prepare(self.snapshot.view(ref), now)
 
     async def _follow(self, conn: asyncpg.Connection, queue: asyncio.Queue[str]) -> None:
-        while True:
-            try:
-                first = await asyncio.wait_for(queue.get(), timeout=self.heartbeat_interval)
-            except TimeoutError:
-                first = None
+        while not self._stopping:
+            first: str | None = None
+            # asyncio.timeout, not wait_for, which on Python 3.11 can swallow a cancellation.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.heartbeat_interval):
+                    first = await queue.get()
             if first is not None:
                 queue.put_nowait(first)
                 await self._apply_pending(conn, queue)

@@ -59,8 +59,9 @@ Start = Callable[..., Any]
 
 
 @pytest.fixture
-async def start() -> AsyncIterator[Start]:
-    """Builds and starts an Authenticator; every one is closed at the end of the test."""
+async def start(idp: IdentityProvider) -> AsyncIterator[Start]:
+    """Builds and starts an Authenticator; every one is closed at the end of the test,
+    before the provider stops (so no refresh is caught half-way by a stopped loop)."""
     started: list[Authenticator] = []
 
     async def _start(config: IdentityConfig, **kwargs: Any) -> Authenticator:
