@@ -293,6 +293,8 @@ _OUT_EXAMPLE: dict[str, Any] = {
     "least_restrictive_overridden": False,
     "override_reason": None,
     "profile": "flintshire",
+    "profile_version": "9c2f0e7d41b6a385",
+    "about_id": None,
     "recorded_at": "2026-11-25T09:12:00+00:00",
     "recorded_by": "officer-0001",
     "recorded_by_name": "Alex Jones",
@@ -323,6 +325,13 @@ class DecisionOut(BaseModel):
     )
     override_reason: str | None
     profile: PolicyProfileName = Field(description="The policy profile it was recorded under.")
+    profile_version: str | None = Field(
+        description="A digest of that profile's rules as they were when it was recorded "
+        "(none on records older than the stamp)."
+    )
+    about_id: uuid.UUID | None = Field(
+        description="For a review, an appeal or an appeal's outcome: the record it is about."
+    )
     recorded_at: LondonInstant
     recorded_by: str = Field(description="The subject of the token that recorded it.")
     recorded_by_name: str | None = Field(description="The name that token gave.")

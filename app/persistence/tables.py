@@ -185,8 +185,13 @@ class DecisionRow(Base):
     review_due: Mapped[date | None] = mapped_column(Date)
     # Least restrictive overridden: every inbound line closed, decided anyway, and why.
     override_reason: Mapped[str | None] = mapped_column(Text)
-    # The policy profile the step was judged under (profiles carry no version yet).
+    # The policy profile the step was judged under, and a digest of that profile's data
+    # (PolicyProfile.version), so a record says which rules it met even after they change.
     profile: Mapped[str] = mapped_column(String(32), nullable=False)
+    profile_version: Mapped[str | None] = mapped_column(String(32))
+    # What a review, an appeal or an appeal's outcome is about: the decision's (or the
+    # appeal's) id. None for every other step.
+    about_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
     recorded_by_name: Mapped[str | None] = mapped_column(String(200))
@@ -199,6 +204,7 @@ class DecisionRow(Base):
 
     __table_args__ = (
         Index("ix_decisions_customer_recorded", "customer_ref", "recorded_at"),
+        Index("ix_decisions_about", "about_id"),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint("cardinality(incident_ids) >= 1", name="has_incident"),
         CheckConstraint("(version = 1) = (change_reason IS NULL)", name="change_reason"),

@@ -16,8 +16,10 @@ import httpx
 import pytest
 
 from app.domain.lifecycle.working_days import add_working_days, is_working_day
+from app.domain.policy.profile import load_profile
 from app.domain.time.clock import utcnow
 from app.domain.time.london import to_london
+from app.domain.vocabulary import PolicyProfileName
 from app.persistence.db import asyncpg_dsn
 from tests.api.test_incidents import incident
 from tests.conftest import Service, serve
@@ -185,6 +187,8 @@ async def test_a_customer_walked_up_the_ladder_with_the_right_role_at_each_step(
 
         for record in (warning, terminated, restriction, letter, referral, decision):
             assert record["profile"] == profile
+            # Stamped with the rules it was judged under, as they are in this build.
+            assert record["profile_version"] == load_profile(PolicyProfileName(profile)).version
             assert record["version"] == 1
             assert record["customer_ref"] == ref
         assert terminated["details"]["report_to"] == roles.report_to

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +29,9 @@ class PolicyProfile:
     # Who may do what: the roles, their seniority and the decision matrix (policy/matrix.py).
     # Left out of equality and hashing (it holds dicts), so a profile stays usable as a key.
     access: AccessPolicy = field(compare=False)
+    # A digest of the profile's data: every record is stamped with it, so that the rules a
+    # decision was judged under stay identifiable after the profile is edited.
+    version: str = field(default="", compare=False)
 
 
 def parse_profile(raw: Mapping[str, Any], source: str) -> PolicyProfile:
@@ -46,7 +51,15 @@ def parse_profile(raw: Mapping[str, Any], source: str) -> PolicyProfile:
         kinds=frozenset(kinds),
         appeal_working_days=int(raw["appeal_working_days"]),
         access=parse_access(raw.get("roles"), raw.get("matrix"), frozenset(kinds), source),
+        version=data_version(raw),
     )
+
+
+def data_version(raw: Mapping[str, Any]) -> str:
+    """The same for the same data whatever the file's comments or layout; different when
+    any value changes."""
+    canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
 @cache
