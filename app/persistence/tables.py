@@ -195,6 +195,9 @@ class DecisionRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
     recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    # The roles that token held (migration 0006), so the file shows in which capacity each
+    # step was taken; None on records written before the roles were kept.
+    recorded_by_roles: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     # Why a later version supersedes the one before; the first version has none.
     change_reason: Mapped[str | None] = mapped_column(Text)
