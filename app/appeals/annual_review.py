@@ -107,7 +107,7 @@ async def _first_recorded(session: AsyncSession, ids: list[uuid.UUID]) -> dict[u
             DecisionRow.id.in_(ids), DecisionRow.version == 1
         )
     )
-    return dict(rows.tuples())
+    return {record_id: recorded_at for record_id, recorded_at in rows}
 
 
 def _outcome(row: DecisionRow) -> str | None:

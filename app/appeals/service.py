@@ -437,15 +437,14 @@ async def list_appeals(session: AsyncSession, decision_id: uuid.UUID) -> Sequenc
         )
     )
     # Oldest first by when each appeal was first lodged: its id's first version.
-    firsts = dict(
-        (
-            await session.execute(
-                select(DecisionRow.id, DecisionRow.seq).where(
-                    DecisionRow.about_id == decision_id,
-                    DecisionRow.step == Step.APPEAL.value,
-                    DecisionRow.version == 1,
-                )
+    firsts = {
+        record_id: seq
+        for record_id, seq in await session.execute(
+            select(DecisionRow.id, DecisionRow.seq).where(
+                DecisionRow.about_id == decision_id,
+                DecisionRow.step == Step.APPEAL.value,
+                DecisionRow.version == 1,
             )
-        ).tuples()
-    )
+        )
+    }
     return sorted(rows.all(), key=lambda r: firsts.get(r.id, 0))

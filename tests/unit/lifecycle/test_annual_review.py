@@ -99,7 +99,9 @@ def test_only_decisions_of_the_financial_year_are_reported_oldest_first() -> Non
     assert [d.id for d in report.decisions] == ["early", "late"]
 
 
-def test_a_review_date_passed_with_no_review_is_flagged_unless_the_restriction_had_stopped() -> None:
+def test_a_review_date_passed_with_no_review_is_flagged_unless_the_restriction_had_stopped() -> (
+    None
+):
     as_of = date(2026, 12, 2)
     assert codes(annual_review(2026, [_decision("a", 30)], as_of).flags) == ["missing_review"]
     stopped = _decision("a", 30, ended_on=date(2026, 7, 1))
@@ -111,7 +113,10 @@ def test_a_review_date_passed_with_no_review_is_flagged_unless_the_restriction_h
 def test_reviews_answer_the_date_before_them_and_a_late_one_is_flagged() -> None:
     reviews = review_chain(
         date(2026, 12, 1),
-        [("r2", date(2027, 6, 5), None, None), ("r1", date(2026, 12, 1), "continued", date(2027, 6, 1))],
+        [
+            ("r2", date(2027, 6, 5), None, None),
+            ("r1", date(2026, 12, 1), "continued", date(2027, 6, 1)),
+        ],
     )
     assert [(r.id, r.due_on, r.on_time) for r in reviews] == [
         ("r1", date(2026, 12, 1), True),

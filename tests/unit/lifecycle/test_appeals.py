@@ -103,7 +103,9 @@ def test_both_councils_name_the_ombudsman() -> None:
     assert FLINTSHIRE.ombudsman == WREXHAM.ombudsman == "Public Services Ombudsman for Wales"
 
 
-def test_the_roles_of_whoever_recorded_a_step_are_involved_but_not_of_who_lodged_an_appeal() -> None:
+def test_the_roles_of_whoever_recorded_a_step_are_involved_but_not_of_who_lodged_an_appeal() -> (
+    None
+):
     found = involved_roles(
         [
             Authored("warning_letter", frozenset({"team_manager"})),
