@@ -23,9 +23,9 @@ from app.domain.lifecycle.appeals import (
     holds_route,
     involved_roles,
 )
-from app.domain.policy.profile import load_profile
 from app.domain.lifecycle.policy import load_lifecycle
 from app.domain.lifecycle.working_days import is_working_day, working_days_between
+from app.domain.policy.profile import load_profile
 from app.domain.vocabulary import PolicyProfileName
 
 FLINTSHIRE = load_lifecycle(PolicyProfileName.FLINTSHIRE)
