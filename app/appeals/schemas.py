@@ -43,6 +43,19 @@ class LodgeAppeal(BaseModel):
 class MarkerVariation(VaryMarker):
     """One marker of the decision, varied as POST /markers/{id}/variations takes it."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "marker_id": "3f2b8c1d-6e4a-4b7f-9c2d-1a0b9e8f7d6c",
+                    "details": {"channels": ["email", "letter"]},
+                    "reason": "Varied on appeal: letters as well as email.",
+                }
+            ]
+        },
+    )
+
     marker_id: uuid.UUID = Field(description="A marker the decision imposed.")
 
 
@@ -88,7 +101,51 @@ class DecideAppeal(BaseModel):
     )
 
 
+_DECISION = "0b9c4a2e-7d1f-4c61-8f0e-1a2b3c4d5e6f"
+_APPEAL = "7a1d3e5f-2b4c-4d6e-8f01-23456789abcd"
+_APPEAL_EXAMPLE: dict[str, Any] = {
+    "id": _APPEAL,
+    "version": 1,
+    "customer_ref": "C0000001",
+    "step": "appeal",
+    "incident_ids": ["6f1c2a52-3f0b-4bd1-9a43-2f4a1f0c9e11"],
+    "marker_ids": [],
+    "details": {
+        "decision_id": _DECISION,
+        "appeal_received_on": "2027-05-14",
+        "decision_received_on": "2027-04-15",
+        "deadline": "2027-05-14",
+        "late": False,
+        "working_days_late": 0,
+        "grounds": "The calls were about an urgent repair.",
+        "route": {
+            "role": "chief_officer_governance",
+            "reason": "policy",
+            "involved": [],
+            "records_without_roles": 0,
+        },
+        "decision_due": "2027-06-14",
+    },
+    "review_due": None,
+    "least_restrictive_overridden": False,
+    "override_reason": None,
+    "profile": "flintshire",
+    "profile_version": "9c2f0e7d41b6a385",
+    "about_id": _DECISION,
+    "recorded_at": "2027-05-14T09:12:00+01:00",
+    "recorded_by": "officer-0001",
+    "recorded_by_name": "Alex Jones",
+    "recorded_by_roles": ["employee"],
+    "on_behalf_of": None,
+    "change_reason": None,
+}
+
+
 class AppealList(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"decision_id": _DECISION, "appeals": [_APPEAL_EXAMPLE]}]}
+    )
+
     decision_id: uuid.UUID
     appeals: list[DecisionOut] = Field(
         description="The appeals against the decision, each as its latest version (its "
@@ -145,8 +202,41 @@ _REPORT_EXAMPLE: dict[str, Any] = {
     "starts_on": "2026-04-01",
     "ends_on": "2027-03-31",
     "very_different_ratio": 3,
-    "decisions": [],
-    "flags": [],
+    "decisions": [
+        {
+            "id": _DECISION,
+            "customer_ref": "C0000001",
+            "decided_on": "2026-06-01",
+            "behaviour_categories": ["aggressive_abusive"],
+            "marker_kinds": ["telephone_schedule", "single_point_of_contact"],
+            "duration": "Six months, then reviewed",
+            "duration_days": 183,
+            "review_due": "2026-12-01",
+            "least_restrictive_overridden": False,
+            "override_reason": None,
+            "reviews": [],
+            "appeals": [
+                {
+                    "id": _APPEAL,
+                    "received_on": "2026-06-10",
+                    "late": False,
+                    "decision_due": "2026-07-08",
+                    "outcome": "upheld",
+                    "decided_on": "2026-07-01",
+                }
+            ],
+        }
+    ],
+    "flags": [
+        {
+            "code": "missing_review",
+            "decision_ids": [_DECISION],
+            "detail": "a review was due by 2026-12-01 and none is recorded",
+            "category": None,
+            "appeal_id": None,
+            "review_id": None,
+        }
+    ],
 }
 
 
