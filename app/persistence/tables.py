@@ -142,6 +142,8 @@ class IncidentRow(Base):
     staff: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False)
     social_media_outcome: Mapped[str | None] = mapped_column(String(16))
+    # Flintshire Appendix 2's steps on a social-media incident (migration 0007).
+    social_media_steps: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     police_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     police_reference: Mapped[str | None] = mapped_column(String(64))
     police_not_reported_reason: Mapped[str | None] = mapped_column(Text)

@@ -30,8 +30,13 @@ AFTER = datetime(2027, 5, 20, 10, tzinfo=UTC)
 OMBUDSMAN = "Public Services Ombudsman for Wales"
 
 
+# Before every clock the tests fix, so that an incident is never in their future.
+OCCURRED = "2026-11-01T10:00:00+00:00"
+
+
 async def _incident(service: Service, ref: str, **changes: Any) -> str:
-    created = await service.client.post(f"/customers/{ref}/incidents", json=incident(**changes))
+    body = incident(**{"occurred_at": OCCURRED, **changes})
+    created = await service.client.post(f"/customers/{ref}/incidents", json=body)
     assert created.status_code == 201, created.text
     return str(created.json()["id"])
 

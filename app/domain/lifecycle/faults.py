@@ -31,6 +31,10 @@ class FaultCode(StrEnum):
     MISSING_PREREQUISITE = "missing_prerequisite"
     # A value the record must have set to true (a consideration the policy requires).
     MUST_BE_TRUE = "must_be_true"
+    # A date after today: a step is recorded once it has been taken.
+    IN_FUTURE = "in_future"
+    # A step the outcome recorded does not lead to (a referral to Legal on a one-off).
+    NOT_FOR_OUTCOME = "not_for_outcome"
 
 
 @dataclass(frozen=True, slots=True)
