@@ -90,6 +90,15 @@ class ActionContext:
             _log_refusal(self.principal, decision)
             raise _not_permitted(decision)
 
+    def require_action(self, action: Action) -> None:
+        """The matrix's decision on another action, for an operation whose permission
+        depends on the record it acts on (correcting a record takes the role that may
+        record that step): NotPermitted, naming that action, unless the caller may."""
+        decision = matrix.decide(self.profile, self.principal.roles, action, None)
+        if not decision.allowed:
+            _log_refusal(self.principal, decision)
+            raise _not_permitted(decision)
+
     def acting_for(self, staff_id: str | None) -> ActionContext:
         """`on_behalf_of` as the body gives it. Only a machine client acts for someone else:
         a member of staff is recorded as themselves."""
