@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.policy.profile import PolicyProfile
+from app.persistence import idempotency
 from app.persistence.changes import changed_customers
 from app.persistence.db import Database, unit_of_work
 from app.problems import database_unavailable
@@ -46,6 +47,10 @@ async def write_session(
 ) -> AsyncIterator[AsyncSession]:
     async with unit_of_work(database) as session:
         yield session
+        claimed: tuple[str, str] | None = getattr(request.state, idempotency.SCOPE_KEY, None)
+        if claimed is not None:
+            # In the write's own transaction: its key stands for it from the commit on.
+            await idempotency.mark_committed(session, *claimed)
     reads: ReadModel = request.app.state.reads
     for customer_ref, markers in changed_customers(session).items():
         await reads.refresh_after_commit(customer_ref, clock(request), markers)

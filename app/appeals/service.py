@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.appeals.schemas import DecideAppeal, LodgeAppeal
 from app.auth import ActionContext
-from app.decisions.service import _admit, _lock_customer, _write, recorded_roles
+from app.decisions.service import _admit, _lock_customer, _next_version, _write
 from app.domain.lifecycle.appeals import (
     AppealOutcome,
     Authored,
@@ -401,25 +401,8 @@ async def decide(
             "your complaint."
         ),
     }
-    row = DecisionRow(
-        id=current.id,
-        version=current.version + 1,
-        customer_ref=current.customer_ref,
-        step=current.step,
-        incident_ids=list(current.incident_ids),
-        marker_ids=list(current.marker_ids),
-        details=details,
-        review_due=current.review_due,
-        override_reason=current.override_reason,
-        profile=profile.name.value,
-        profile_version=profile.version,
-        about_id=current.about_id,
-        recorded_at=now,
-        recorded_by=context.actor,
-        recorded_by_name=context.actor_name,
-        recorded_by_roles=recorded_roles(context),
-        on_behalf_of=context.on_behalf_of,
-        change_reason=f"{APPEAL_DECIDED}: {command.outcome.value}",
+    row = _next_version(
+        current, context, profile, now, details, f"{APPEAL_DECIDED}: {command.outcome.value}"
     )
     session.add(row)
     await session.flush()

@@ -12,6 +12,7 @@ from app.auth import Action, ActionContext, authorise
 from app.decisions import service
 from app.decisions.schemas import (
     ChiefOfficerAdvice,
+    CorrectDecision,
     DecisionList,
     DecisionOut,
     DecisionWithLinks,
@@ -236,6 +237,30 @@ async def make_formal_decision(
     row = await service.make_formal_decision(
         db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
     )
+    return service.decision_json(row)
+
+
+@router.post(
+    "/decisions/{decision_id}/corrections",
+    status_code=201,
+    summary="Correct a decision record",
+    description="Records the next version of the record with what its recorder wrote "
+    "down corrected, and why; the version before stays in the case file. Needs the role "
+    "that may record the record's step (a warning letter's: send_warning_letter), on top "
+    "of reading the case file. What the step did (its markers, incidents, review date) and "
+    "the notice as sent change only through the steps that change them.",
+    response_model=DecisionOut,
+    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
+)
+async def correct_decision(
+    decision_id: DecisionId,
+    body: CorrectDecision,
+    db: WriteSession,
+    at: Now,
+    profile: Profile,
+    context: ActionContext = Depends(authorise(Action.READ_DECISIONS)),
+) -> dict[str, Any]:
+    row = await service.correct(db, context, profile, decision_id, body, at)
     return service.decision_json(row)
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
+    SmallInteger,
     String,
     Text,
     func,
@@ -142,7 +144,7 @@ class IncidentRow(Base):
     staff: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False)
     social_media_outcome: Mapped[str | None] = mapped_column(String(16))
-    # Flintshire Appendix 2's steps on a social-media incident (migration 0007).
+    # Flintshire Appendix 2's steps on a social-media incident (migration 0008).
     social_media_steps: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     police_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     police_reference: Mapped[str | None] = mapped_column(String(64))
@@ -197,7 +199,7 @@ class DecisionRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
     recorded_by_name: Mapped[str | None] = mapped_column(String(200))
-    # The roles that token held (migration 0006), so the file shows in which capacity each
+    # The roles that token held (migration 0007), so the file shows in which capacity each
     # step was taken; None on records written before the roles were kept.
     recorded_by_roles: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     on_behalf_of: Mapped[str | None] = mapped_column(String(64))
@@ -232,3 +234,27 @@ class WorklistItemRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
     __table_args__ = (Index("ix_worklist_items_role", "role", "created_at"),)
+
+
+class IdempotencyKeyRow(Base):
+    """A caller's Idempotency-Key (app/domain/idempotency.py): claimed while its request
+    runs, marked committed in the write's own transaction, then kept with the answer until
+    `expires_at`. Rows of requests that recorded nothing are removed at once."""
+
+    __tablename__ = "idempotency_keys"
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    location: Mapped[str | None] = mapped_column(String(2048))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+        CheckConstraint("state IN ('in_flight', 'committed', 'done')", name="state"),
+    )

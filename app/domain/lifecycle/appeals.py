@@ -89,7 +89,7 @@ class Authored:
 @dataclass(frozen=True, slots=True)
 class Involvement:
     roles: frozenset[Role]
-    # Records that do not show their author's roles (older than migration 0006): the
+    # Records that do not show their author's roles (older than migration 0007): the
     # records cannot show involvement there, so they move nothing; counted so that whoever
     # decides the appeal can check the paper file.
     unshown: int

@@ -31,6 +31,9 @@ class FaultCode(StrEnum):
     MISSING_PREREQUISITE = "missing_prerequisite"
     # A value the record must have set to true (a consideration the policy requires).
     MUST_BE_TRUE = "must_be_true"
+    # A field a correction may not change: the service worked it out, or another step
+    # changes it. `related` names the fields that may be corrected.
+    NOT_CORRECTABLE = "not_correctable"
     # A date after today: a step is recorded once it has been taken.
     IN_FUTURE = "in_future"
     # A step the outcome recorded does not lead to (a referral to Legal on a one-off).

@@ -1,8 +1,8 @@
 """Flintshire Appendix 2's steps on a social-media incident: reported to the platform (date
 and reference), evidence kept, support agreed, risk assessed, referral to Legal.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@ shows who was involved in managing a customer's behaviour in which capacity (Wre
 appeal goes to the Chief Officer - Governance & Customer where the Complaints Lead "issued
 the warning or was involved in managing the behaviour", as the records show).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels = None
 depends_on = None
 
