@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.policy.profile import PolicyProfile
+from app.domain.preconditions import IfMatch, entity_tag, parse_if_match
 from app.persistence import idempotency
 from app.persistence.changes import changed_customers
 from app.persistence.db import Database, unit_of_work
@@ -60,3 +61,25 @@ Now = Annotated[datetime, Depends(clock)]
 Profile = Annotated[PolicyProfile, Depends(profile)]
 # scope="function": the commit runs as the route returns, before the answer is sent.
 WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
+
+
+def if_match(
+    header: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description="Change only the version you read: the ETag it was read with "
+            '(for example `"v2"`), or `*`. Any other version is 412 and nothing changes; '
+            "the same as `expected_version` where a body has one.",
+        ),
+    ] = None,
+) -> IfMatch | None:
+    return None if header is None else parse_if_match(header)
+
+
+Precondition = Annotated[IfMatch | None, Depends(if_match)]
+
+
+def tag(response: Response, version: int) -> None:
+    """The record's ETag on the answer, for a later If-Match."""
+    response.headers["ETag"] = entity_tag(version)

@@ -43,6 +43,7 @@ from app.domain.markers import Marker
 from app.domain.policy import matrix
 from app.domain.policy.profile import PolicyProfile
 from app.domain.policy.terms import latest_review_date
+from app.domain.preconditions import IfMatch
 from app.domain.time.clock import to_second, utcnow
 from app.domain.time.london import to_london
 from app.domain.vocabulary import Action, MarkerKind
@@ -56,7 +57,13 @@ from app.persistence.tables import (
     WorklistItemRow,
 )
 from app.persistence.versions import latest_versions
-from app.problems import InvalidParam, ProblemError, not_found, policy_violation
+from app.problems import (
+    InvalidParam,
+    ProblemError,
+    not_found,
+    policy_violation,
+    precondition_failed,
+)
 from app.restrictions import service as restrictions
 from app.restrictions.schemas import ImposeTelephoneSuspension
 
@@ -524,6 +531,7 @@ async def advise(
     decision_id: uuid.UUID,
     command: ChiefOfficerAdvice,
     now: datetime,
+    if_match: IfMatch | None = None,
 ) -> DecisionRow:
     """The Chief Officer's part of Appendix 1, recorded back on the referral as its next
     version: the request stays as it was made, in the version before."""
@@ -532,6 +540,8 @@ async def advise(
     # Two answers to one referral take turns; the second finds the first.
     await _lock_customer(session, found.customer_ref)
     current = await _latest(session, decision_id)
+    if if_match is not None and not if_match.matches(current.version):
+        raise precondition_failed(current.version)
     if current.step != Step.CHIEF_OFFICER_REFERRAL.value:
         raise _violation(
             "Only a Chief Officer referral takes a Chief Officer's advice.",
@@ -758,6 +768,7 @@ async def correct(
     decision_id: uuid.UUID,
     command: CorrectDecision,
     now: datetime,
+    if_match: IfMatch | None = None,
 ) -> DecisionRow:
     """The record's next version, with what the recorder wrote down corrected, by someone
     who may record that step, saying why. Everything else is carried over as it was."""
@@ -770,6 +781,8 @@ async def correct(
     action = STEP_ACTIONS.get(step)
     if action is not None:
         context.require_action(action)
+    if if_match is not None and not if_match.matches(current.version):
+        raise precondition_failed(current.version)
     if command.expected_version != current.version:
         raise ProblemError(
             409,

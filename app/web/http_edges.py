@@ -30,6 +30,7 @@ CORS_REQUEST_HEADERS = (
     "Authorization",
     "Content-Type",
     "Idempotency-Key",
+    "If-Match",
     "If-None-Match",
     "X-Request-ID",
 )
