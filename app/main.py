@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from app.access.router import router as access_router
+from app.appeals.router import router as appeals_router
 from app.auth import Gate
 from app.decisions.router import router as decisions_router
 from app.domain.policy.profile import PolicyProfile, load_profile
@@ -178,6 +179,7 @@ def create_app(
     app.include_router(restrictions_router)
     app.include_router(incidents_router)
     app.include_router(decisions_router)
+    app.include_router(appeals_router)
     app.include_router(access_router)
     app.include_router(health_router)
     app.add_api_route("/metrics", _metrics_endpoint, include_in_schema=False)

@@ -349,6 +349,7 @@ _OUT_EXAMPLE: dict[str, Any] = {
     "recorded_at": "2026-11-25T09:12:00+00:00",
     "recorded_by": "officer-0001",
     "recorded_by_name": "Alex Jones",
+    "recorded_by_roles": ["team_leader"],
     "on_behalf_of": None,
     "change_reason": None,
 }
@@ -386,6 +387,10 @@ class DecisionOut(BaseModel):
     recorded_at: LondonInstant
     recorded_by: str = Field(description="The subject of the token that recorded it.")
     recorded_by_name: str | None = Field(description="The name that token gave.")
+    recorded_by_roles: list[str] | None = Field(
+        description="The roles that token held when it recorded this version (null on "
+        "records older than the roles being kept)."
+    )
     on_behalf_of: str | None = Field(description="The member of staff a machine client acted for.")
     change_reason: str | None = Field(description="Why this version supersedes the one before.")
 

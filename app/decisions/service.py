@@ -200,6 +200,12 @@ def _not_future(name: str, value: datetime, now: datetime) -> datetime:
     return value
 
 
+def recorded_roles(context: ActionContext) -> list[str]:
+    """The roles the author's token held, kept on the record: the case file then shows in
+    which capacity each step was taken (Wrexham 7.3 routes an appeal by it)."""
+    return sorted(context.principal.roles)
+
+
 async def _write(
     session: AsyncSession,
     context: ActionContext,
@@ -214,6 +220,7 @@ async def _write(
     markers: Sequence[Marker] = (),
     review_due: date | None = None,
     override_reason: str | None = None,
+    about_id: uuid.UUID | None = None,
 ) -> DecisionRow:
     row = DecisionRow(
         id=decision_id or uuid.uuid4(),
@@ -227,9 +234,11 @@ async def _write(
         override_reason=override_reason,
         profile=profile.name.value,
         profile_version=profile.version,
+        about_id=about_id,
         recorded_at=now,
         recorded_by=context.actor,
         recorded_by_name=context.actor_name,
+        recorded_by_roles=recorded_roles(context),
         on_behalf_of=context.on_behalf_of,
         change_reason=None,
     )
@@ -849,6 +858,7 @@ def _next_version(
         recorded_at=now,
         recorded_by=context.actor,
         recorded_by_name=context.actor_name,
+        recorded_by_roles=recorded_roles(context),
         on_behalf_of=context.on_behalf_of,
         change_reason=change_reason,
     )
@@ -906,6 +916,7 @@ def decision_json(row: DecisionRow) -> dict[str, Any]:
         "recorded_at": row.recorded_at,
         "recorded_by": row.recorded_by,
         "recorded_by_name": row.recorded_by_name,
+        "recorded_by_roles": row.recorded_by_roles,
         "on_behalf_of": row.on_behalf_of,
         "change_reason": row.change_reason,
     }

@@ -128,6 +128,11 @@ class Action(StrEnum):
     # A formal decision that leaves the customer no open inbound channel (least restrictive).
     OVERRIDE_LEAST_RESTRICTIVE = "override_least_restrictive"
     READ_DECISIONS = "read_decisions"
+    # Appeals (app/appeals): recording a written appeal received, deciding it, and the
+    # annual review of every restriction imposed (Flintshire: for consistency).
+    LODGE_APPEAL = "lodge_appeal"
+    DECIDE_APPEAL = "decide_appeal"
+    READ_ANNUAL_REVIEW = "read_annual_review"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:

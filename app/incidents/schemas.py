@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from app.domain.details import (
     INSTANT_RULE,
@@ -81,7 +82,54 @@ _SOCIAL_EXAMPLE: dict[str, Any] = {
     "staff": ["EMP-2001"],
     "note": "Post on the council's page naming an officer, with insults; screenshot kept.",
     "social_media_outcome": "vexatious",
+    "social_media_steps": {
+        "reported_to_platform_on": "2026-11-25",
+        "platform_reference": "FB-REPORT-88213",
+        "evidence_kept": True,
+        "support_agreed": True,
+        "risk_assessed_on": "2026-11-26",
+    },
 }
+
+
+def _step_date(what: str) -> Any:
+    return Field(
+        json_schema_extra=not_null,
+        default=None,
+        description=f"{what} Not before the post, not in the future.",
+    )
+
+
+class SocialMediaSteps(BaseModel):
+    """Flintshire Appendix 2's steps on a social-media incident, each optional: what has
+    been done so far."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reported_to_platform_on: date | None = _step_date(
+        "Step 4: when the post was reported to the platform; given with `platform_reference`."
+    )
+    platform_reference: PoliceReference | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description="The platform's reference for the report; given with "
+        "`reported_to_platform_on`.",
+    )
+    evidence_kept: StrictBool | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description="Step 2: the employee kept the evidence (screenshots).",
+    )
+    support_agreed: StrictBool | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description="Step 3: the manager discussed and agreed support with the employee.",
+    )
+    risk_assessed_on: date | None = _step_date("Step 5: when the manager assessed the risk.")
+    legal_referral_on: date | None = _step_date(
+        "Step 7: when a False Statement Instruction Form went to Legal (misconduct that "
+        "continues: refused on a `one_off`)."
+    )
 
 
 class RecordIncident(BaseModel):
@@ -128,6 +176,13 @@ class RecordIncident(BaseModel):
         "required for one, refused for any other: `one_off`, `vexatious`, or `threat` "
         "(threats of violence or a hostile verbal attack: police first).",
     )
+    social_media_steps: SocialMediaSteps | None = Field(
+        json_schema_extra=not_null,
+        default=None,
+        description="A social-media incident's Appendix 2 steps taken so far (refused on "
+        "any other incident): reported to the platform (date and reference), evidence kept, "
+        "support agreed, risk assessed, referral to Legal.",
+    )
     police_reported_at: Instant | None = Field(
         json_schema_extra=not_null,
         default=None,
@@ -156,6 +211,7 @@ _OUT_EXAMPLE: dict[str, Any] = {
     "customer_ref": "C0000001",
     **_EXAMPLE,
     "social_media_outcome": None,
+    "social_media_steps": None,
     "police_not_reported_reason": None,
     "profile": "flintshire",
     "recorded_at": "2026-11-24T10:52:31+00:00",
@@ -180,6 +236,9 @@ class IncidentOut(BaseModel):
     staff: list[str]
     note: str
     social_media_outcome: SocialMediaOutcome | None
+    social_media_steps: SocialMediaSteps | None = Field(
+        description="A social-media incident's Appendix 2 steps, as recorded."
+    )
     police_reported_at: LondonInstant | None
     police_reference: str | None
     police_not_reported_reason: str | None

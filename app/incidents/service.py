@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -27,8 +27,10 @@ from app.domain.lifecycle.incidents import (
     police_faults,
 )
 from app.domain.lifecycle.policy import LifecyclePolicy
+from app.domain.lifecycle.social_media import SocialMediaSteps, social_media_step_faults
 from app.domain.policy.profile import PolicyProfile
 from app.domain.time.clock import to_second
+from app.domain.time.london import to_london
 from app.domain.vocabulary import Channel
 from app.incidents.schemas import RecordIncident
 from app.persistence.changes import record_change
@@ -83,6 +85,39 @@ def _name(fault: Fault, command: RecordIncident) -> str:
     return f"body.{fault.field}"
 
 
+_STEP_REASONS = {
+    FaultCode.REQUIRED_WITH: "is required with {related}: a report to the platform is "
+    "recorded with its date and its reference",
+    FaultCode.TOO_EARLY: "is before the post: a step follows what happened",
+    FaultCode.IN_FUTURE: "is in the future: a step is recorded once it has been taken",
+    FaultCode.NOT_FOR_OUTCOME: "a referral to Legal is for misconduct that continues, not "
+    "a {related} incident",
+}
+
+
+def _step_faults(command: RecordIncident, today: date) -> list[InvalidParam]:
+    """Appendix 2's steps, as far as the request records them."""
+    given = command.social_media_steps
+    if given is None:
+        return []
+    if command.category is not BehaviourCategory.SOCIAL_MEDIA:
+        return [
+            InvalidParam(
+                name="body.social_media_steps",
+                reason="only a social-media incident records Appendix 2's steps",
+            )
+        ]
+    steps = SocialMediaSteps(**given.model_dump())
+    occurred_on = to_london(to_second(command.occurred_at)).date()
+    return [
+        InvalidParam(
+            name=f"body.social_media_steps.{f.field}",
+            reason=_STEP_REASONS[f.code].format(related=", ".join(f.related)),
+        )
+        for f in social_media_step_faults(steps, command.social_media_outcome, occurred_on, today)
+    ]
+
+
 def _social_media_faults(command: RecordIncident) -> list[InvalidParam]:
     """Flintshire Appendix 2: a social-media incident is a post, assessed by the manager as
     one of three outcomes; no other incident has that assessment."""
@@ -114,7 +149,10 @@ def _social_media_faults(command: RecordIncident) -> list[InvalidParam]:
 
 
 def policy_faults(
-    command: RecordIncident, profile: PolicyProfile, lifecycle: LifecyclePolicy
+    command: RecordIncident,
+    profile: PolicyProfile,
+    lifecycle: LifecyclePolicy,
+    today: date | None = None,
 ) -> list[InvalidParam]:
     """Everything the council's policy says is wrong with the incident, one entry per
     field at fault (per behaviour for the behaviours)."""
@@ -137,6 +175,8 @@ def policy_faults(
     ]
     if category in lifecycle.behaviour_categories:
         params.extend(_social_media_faults(command))
+        if today is not None:
+            params.extend(_step_faults(command, today))
     return params
 
 
@@ -165,7 +205,7 @@ async def record_incident(
         raise invalid("body.police_reported_at", FUTURE)
     if context.principal.is_application and context.on_behalf_of is None:
         raise invalid("body.on_behalf_of", NEEDS_ON_BEHALF_OF)
-    params = policy_faults(command, profile, lifecycle)
+    params = policy_faults(command, profile, lifecycle, to_london(now).date())
     if params:
         raise _rejected(params)
     await session.execute(
@@ -184,6 +224,11 @@ async def record_incident(
         note=command.note,
         social_media_outcome=(
             command.social_media_outcome.value if command.social_media_outcome else None
+        ),
+        social_media_steps=(
+            command.social_media_steps.model_dump(mode="json")
+            if command.social_media_steps is not None
+            else None
         ),
         police_reported_at=reported_at,
         police_reference=command.police_reference,
@@ -235,6 +280,7 @@ def incident_json(row: IncidentRow) -> dict[str, Any]:
         "staff": list(row.staff),
         "note": row.note,
         "social_media_outcome": row.social_media_outcome,
+        "social_media_steps": row.social_media_steps,
         "police_reported_at": row.police_reported_at,
         "police_reference": row.police_reference,
         "police_not_reported_reason": row.police_not_reported_reason,

@@ -144,6 +144,8 @@ class IncidentRow(Base):
     staff: Mapped[list[str]] = mapped_column(ARRAY(String(64)), nullable=False)
     note: Mapped[str] = mapped_column(Text, nullable=False)
     social_media_outcome: Mapped[str | None] = mapped_column(String(16))
+    # Flintshire Appendix 2's steps on a social-media incident (migration 0008).
+    social_media_steps: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     police_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     police_reference: Mapped[str | None] = mapped_column(String(64))
     police_not_reported_reason: Mapped[str | None] = mapped_column(Text)
@@ -197,6 +199,9 @@ class DecisionRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     recorded_by: Mapped[str] = mapped_column(String(255), nullable=False)
     recorded_by_name: Mapped[str | None] = mapped_column(String(200))
+    # The roles that token held (migration 0007), so the file shows in which capacity each
+    # step was taken; None on records written before the roles were kept.
+    recorded_by_roles: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
     on_behalf_of: Mapped[str | None] = mapped_column(String(64))
     # Why a later version supersedes the one before; the first version has none.
     change_reason: Mapped[str | None] = mapped_column(Text)

@@ -6,7 +6,7 @@ then does."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -79,6 +79,10 @@ async def _attempt(
         return [
             await client.get(f"/customers/{ref}/incidents"),
             await client.get(f"/incidents/{created.json()['id']}"),
+        ]
+    if action in APPEALS:
+        return [
+            await _appeal_step(service, client, profile, action, f"A-{action.value}-{role}"[:64])
         ]
     if action in LADDER:
         # A customer of its own: a telephone restriction would conflict with the
@@ -199,6 +203,51 @@ async def _ladder_step(
         ]
         decided["override_reason"] = "r"
     return await client.post(f"/customers/{ref}/formal-decisions", json=decided)
+
+
+APPEALS = frozenset({Action.LODGE_APPEAL, Action.DECIDE_APPEAL, Action.READ_ANNUAL_REVIEW})
+# Who makes the decision appealed, and who lodges the appeal: not the role under test (its
+# token's subject is the default one), so that only the role decides, never a conflict.
+APPEAL_MAKER = {"flintshire": "ccsm", "wrexham": "service_manager"}
+APPEAL_LODGER = {"flintshire": "employee", "wrexham": "staff"}
+
+
+async def _appeal_step(
+    service: Service, client: httpx.AsyncClient, profile: str, action: Action, ref: str
+) -> httpx.Response:
+    if action is Action.READ_ANNUAL_REVIEW:
+        return await client.get("/reports/annual-review?year=2026")
+    created = await service.client.post(f"/customers/{ref}/incidents", json=incident())
+    assert created.status_code == 201, created.text
+    decided = await service.client.post(
+        f"/customers/{ref}/formal-decisions",
+        json={
+            "incident_ids": [created.json()["id"]],
+            "reasons": "r",
+            "markers": [marker("behaviour_contract", additional=True)],
+            "duration": "d",
+            "adjustments_considered": True,
+            "adjustments_decision": "a",
+            "advocacy_considered": True,
+            "advocacy_decision": "a",
+            "particular_needs": "n",
+            "notice": {"decision": "d", "policy_copy_enclosed": True},
+        },
+        headers=service.bearer(APPEAL_MAKER[profile], subject="enforcement-maker"),
+    )
+    assert decided.status_code == 201, decided.text
+    appeal = {"appeal_received_on": date.today().isoformat(), "grounds": "g"}
+    path = f"/decisions/{decided.json()['id']}/appeals"
+    if action is Action.LODGE_APPEAL:
+        return await client.post(path, json=appeal)
+    lodged = await service.client.post(
+        path,
+        json=appeal,
+        headers=service.bearer(APPEAL_LODGER[profile], subject="enforcement-post"),
+    )
+    assert lodged.status_code == 201, lodged.text
+    outcome = {"outcome": "upheld", "reasons": "r"}
+    return await client.post(f"/appeals/{lodged.json()['id']}/decision", json=outcome)
 
 
 async def _dry_run(

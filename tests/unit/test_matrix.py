@@ -50,6 +50,8 @@ STAFF: frozenset[Perm] = (
         (Action.RECORD_CALL_WARNING, None),
         (Action.TERMINATE_CALL, None),
         (Action.READ_DECISIONS, None),
+        # An appeal is "in writing": whoever opens the letter records that it came.
+        (Action.LODGE_APPEAL, None),
     }
 )
 
@@ -75,6 +77,12 @@ DECIDE: frozenset[Perm] = frozenset(
 ADVISE: frozenset[Perm] = frozenset({(Action.ADVISE_ON_REFERRAL, None)})
 # Closing every line of contact: only above whoever formally manages contact.
 OVERRIDE: frozenset[Perm] = frozenset({(Action.OVERRIDE_LEAST_RESTRICTIVE, None)})
+# Flintshire "Appealing a decision": to the Chief Officer Governance. Wrexham 7.2-7.3: the
+# Complaints Team (led by the Complaints Lead), or the Chief Officer - Governance & Customer.
+APPEAL: frozenset[Perm] = frozenset({(Action.DECIDE_APPEAL, None)})
+# Flintshire: "the CCSM will review all restrictions imposed" at the year's end; Wrexham has
+# no annual review, so those who formally manage contact read the same report.
+ANNUAL: frozenset[Perm] = frozenset({(Action.READ_ANNUAL_REVIEW, None)})
 # `reader` and `contact_recorder` are services with one job each: no dry run for them.
 MACHINES: dict[str, frozenset[Perm]] = {
     "reader": READS,
@@ -83,6 +91,7 @@ MACHINES: dict[str, frozenset[Perm]] = {
     # The auditor reads the record, incidents included; the reader only needs the answer.
     "auditor": READS
     | EVALUATE
+    | ANNUAL
     | {(Action.READ_MARKER, None), (Action.READ_INCIDENTS, None), (Action.READ_DECISIONS, None)},
     "admin": EVALUATE,
 }
@@ -93,37 +102,49 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         "employee": STAFF,
         "team_leader": STAFF | SUSPEND | WARN_AND_REFER,
         # "Formally manage contact": the CCSM or any other senior manager.
-        "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE,
+        "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE | ANNUAL,
         "chief_officer": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | FLINTSHIRE_FORMAL
         | DECIDE
         | OVERRIDE
-        | ADVISE,
+        | ADVISE
+        | ANNUAL,
         "chief_officer_governance": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | FLINTSHIRE_FORMAL
         | DECIDE
         | OVERRIDE
-        | ADVISE,
+        | ADVISE
+        | ANNUAL
+        | APPEAL,
         **MACHINES,
     },
     "wrexham": {
         "staff": STAFF,
         "line_manager": STAFF | SUSPEND,
         "team_manager": STAFF | SUSPEND | WARN_AND_REFER,
-        "service_manager": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE,
-        "complaints_lead": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE,
-        "complaints_team": STAFF,
+        "service_manager": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE | ANNUAL,
+        # Leads the Complaints Team, so decides the appeals it decides.
+        "complaints_lead": STAFF
+        | SUSPEND
+        | WARN_AND_REFER
+        | manage(FORMAL)
+        | DECIDE
+        | ANNUAL
+        | APPEAL,
+        "complaints_team": STAFF | APPEAL,
         "chief_officer_governance_customer": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | manage(FORMAL)
         | DECIDE
         | OVERRIDE
-        | ADVISE,
+        | ADVISE
+        | ANNUAL
+        | APPEAL,
         **MACHINES,
     },
 }

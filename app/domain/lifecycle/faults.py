@@ -34,6 +34,10 @@ class FaultCode(StrEnum):
     # A field a correction may not change: the service worked it out, or another step
     # changes it. `related` names the fields that may be corrected.
     NOT_CORRECTABLE = "not_correctable"
+    # A date after today: a step is recorded once it has been taken.
+    IN_FUTURE = "in_future"
+    # A step the outcome recorded does not lead to (a referral to Legal on a one-off).
+    NOT_FOR_OUTCOME = "not_for_outcome"
 
 
 @dataclass(frozen=True, slots=True)

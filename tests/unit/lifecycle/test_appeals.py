@@ -10,17 +10,22 @@ from hypothesis import strategies as st
 
 from app.domain.lifecycle.appeals import (
     AppealOutcome,
+    Authored,
     Conflict,
     Part,
     Participation,
     RouteReason,
     appeal_conflict,
+    appeal_decision_due,
     appeal_route,
     appeal_timing,
     changes_markers,
+    holds_route,
+    involved_roles,
 )
 from app.domain.lifecycle.policy import load_lifecycle
 from app.domain.lifecycle.working_days import is_working_day, working_days_between
+from app.domain.policy.profile import load_profile
 from app.domain.vocabulary import PolicyProfileName
 
 FLINTSHIRE = load_lifecycle(PolicyProfileName.FLINTSHIRE)
@@ -96,3 +101,42 @@ def test_varied_and_overturned_change_the_markers_upheld_does_not() -> None:
 
 def test_both_councils_name_the_ombudsman() -> None:
     assert FLINTSHIRE.ombudsman == WREXHAM.ombudsman == "Public Services Ombudsman for Wales"
+
+
+def test_the_roles_of_whoever_recorded_a_step_are_involved_but_not_of_who_lodged_an_appeal() -> (
+    None
+):
+    found = involved_roles(
+        [
+            Authored("warning_letter", frozenset({"team_manager"})),
+            Authored("formal_decision", frozenset({"service_manager"})),
+            Authored("appeal", frozenset({"complaints_lead"})),
+            Authored("referral", None),
+        ]
+    )
+    assert found.roles == {"team_manager", "service_manager"}
+    # A record older than the roles being kept shows nothing, and is counted.
+    assert found.unshown == 1
+    assert appeal_route(WREXHAM, found.roles).role == "complaints_team"
+
+
+def test_a_complaints_lead_who_issued_the_warning_moves_the_wrexham_appeal() -> None:
+    found = involved_roles([Authored("warning_letter", frozenset({"complaints_lead"}))])
+    assert appeal_route(WREXHAM, found.roles).role == "chief_officer_governance_customer"
+
+
+def test_the_route_is_held_by_its_role_and_the_roles_senior_to_it_only() -> None:
+    juniors = load_profile(PolicyProfileName.WREXHAM).access.juniors
+    assert holds_route("complaints_team", {"complaints_team"}, juniors)
+    # The Complaints Lead leads the Complaints Team.
+    assert holds_route("complaints_team", {"complaints_lead"}, juniors)
+    assert not holds_route("complaints_team", {"service_manager"}, juniors)
+    assert not holds_route("chief_officer_governance_customer", {"complaints_lead"}, juniors)
+    flintshire = load_profile(PolicyProfileName.FLINTSHIRE).access.juniors
+    assert not holds_route("chief_officer_governance", {"chief_officer"}, flintshire)
+    assert holds_route("chief_officer_governance", {"chief_officer_governance"}, flintshire)
+
+
+def test_an_appeal_is_due_a_decision_twenty_working_days_after_it_arrives() -> None:
+    # Received Thursday 15 April 2027: the May Day bank holiday (3 May) does not count.
+    assert appeal_decision_due(date(2027, 4, 15)) == date(2027, 5, 14)
