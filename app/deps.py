@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.lifecycle.policy import LifecyclePolicy
 from app.domain.policy.profile import PolicyProfile
 from app.persistence.changes import changed_customers
 from app.persistence.db import Database, unit_of_work
@@ -30,6 +31,12 @@ def clock(request: Request) -> datetime:
 def profile(request: Request) -> PolicyProfile:
     p: PolicyProfile = request.app.state.profile
     return p
+
+
+def lifecycle(request: Request) -> LifecyclePolicy:
+    """The profile's lifecycle rules as this deployment applies them (LAPSE_AT_REVIEW)."""
+    policy: LifecyclePolicy = request.app.state.lifecycle
+    return policy
 
 
 def writable_database(request: Request) -> Database:
@@ -53,5 +60,6 @@ async def write_session(
 
 Now = Annotated[datetime, Depends(clock)]
 Profile = Annotated[PolicyProfile, Depends(profile)]
+Lifecycle = Annotated[LifecyclePolicy, Depends(lifecycle)]
 # scope="function": the commit runs as the route returns, before the answer is sent.
 WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]

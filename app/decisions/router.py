@@ -24,8 +24,7 @@ from app.decisions.schemas import (
     TerminateCall,
     Worklist,
 )
-from app.deps import Now, Profile, WriteSession
-from app.domain.lifecycle.policy import load_lifecycle
+from app.deps import Lifecycle, Now, Profile, WriteSession
 from app.incidents.service import incident_json
 from app.problems import problem_responses
 from app.reads.marker_json import marker_json
@@ -58,11 +57,10 @@ async def record_call_warning(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.RECORD_CALL_WARNING)),
 ) -> dict[str, Any]:
-    row = await service.record_call_warning(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.record_call_warning(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -82,11 +80,10 @@ async def terminate_call(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.TERMINATE_CALL)),
 ) -> dict[str, Any]:
-    row = await service.terminate_call(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.terminate_call(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -107,11 +104,10 @@ async def restrict_telephone(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.RESTRICT_TELEPHONE)),
 ) -> dict[str, Any]:
-    row = await service.restrict_telephone(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.restrict_telephone(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -130,11 +126,10 @@ async def send_warning_letter(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.SEND_WARNING_LETTER)),
 ) -> dict[str, Any]:
-    row = await service.send_warning_letter(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.send_warning_letter(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -153,11 +148,10 @@ async def refer(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.REFER)),
 ) -> dict[str, Any]:
-    row = await service.refer(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.refer(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -178,10 +172,11 @@ async def refer_to_chief_officer(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.REFER_TO_CHIEF_OFFICER)),
 ) -> dict[str, Any]:
     row = await service.refer_to_chief_officer(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
+        db, context, profile, lifecycle, customer_ref, body, at
     )
     return service.decision_json(row)
 
@@ -231,10 +226,11 @@ async def make_formal_decision(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.MAKE_FORMAL_DECISION)),
 ) -> dict[str, Any]:
     row = await service.make_formal_decision(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
+        db, context, profile, lifecycle, customer_ref, body, at
     )
     return service.decision_json(row)
 

@@ -128,6 +128,9 @@ class Action(StrEnum):
     # A formal decision that leaves the customer no open inbound channel (least restrictive).
     OVERRIDE_LEAST_RESTRICTIVE = "override_least_restrictive"
     READ_DECISIONS = "read_decisions"
+    # Reviewing a formal decision (app/reviews), and the worklist of reviews due and overdue.
+    REVIEW_DECISION = "review_decision"
+    READ_REVIEWS = "read_reviews"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:
