@@ -458,9 +458,10 @@ async def test_the_customer_is_told_only_of_a_change_while_in_active_contact(
             ]
         reviewed = await _review(service, decision["id"], body, "ccsm")
         assert reviewed.status_code == 201, reviewed.text
-        assert reviewed.json()["details"]["customer_to_be_told"] == reviewed.json()[
-            "customer_to_be_told"
-        ]
+        assert (
+            reviewed.json()["details"]["customer_to_be_told"]
+            == reviewed.json()["customer_to_be_told"]
+        )
         return bool(reviewed.json()["customer_to_be_told"])
 
     assert await told("T1", "lift", 10) is True

@@ -50,6 +50,8 @@ STAFF: frozenset[Perm] = (
         (Action.RECORD_CALL_WARNING, None),
         (Action.TERMINATE_CALL, None),
         (Action.READ_DECISIONS, None),
+        # The reviews worklist: any member of staff may be asked where a review stands.
+        (Action.READ_REVIEWS, None),
     }
 )
 
@@ -71,6 +73,10 @@ WARN_AND_REFER: frozenset[Perm] = frozenset(
 DECIDE: frozenset[Perm] = frozenset(
     {(Action.MAKE_FORMAL_DECISION, None), (Action.REFER_TO_CHIEF_OFFICER, None)}
 )
+# "The decision to manage contact ... will be reviewed by the decision maker" (Flintshire
+# "Reviewing decisions"; its matrix: "Review decision: CCSM"; Wrexham 7.1): whoever may
+# formally manage contact reviews, and the roles senior to them.
+REVIEW: frozenset[Perm] = frozenset({(Action.REVIEW_DECISION, None)})
 # The Chief Officer's analysis and recommendation on a referral.
 ADVISE: frozenset[Perm] = frozenset({(Action.ADVISE_ON_REFERRAL, None)})
 # Closing every line of contact: only above whoever formally manages contact.
@@ -83,7 +89,13 @@ MACHINES: dict[str, frozenset[Perm]] = {
     # The auditor reads the record, incidents included; the reader only needs the answer.
     "auditor": READS
     | EVALUATE
-    | {(Action.READ_MARKER, None), (Action.READ_INCIDENTS, None), (Action.READ_DECISIONS, None)},
+    | {
+        (Action.READ_MARKER, None),
+        (Action.READ_INCIDENTS, None),
+        (Action.READ_DECISIONS, None),
+        # The auditor checks that no review is missed.
+        (Action.READ_REVIEWS, None),
+    },
     "admin": EVALUATE,
 }
 
@@ -93,12 +105,13 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         "employee": STAFF,
         "team_leader": STAFF | SUSPEND | WARN_AND_REFER,
         # "Formally manage contact": the CCSM or any other senior manager.
-        "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE,
+        "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE | REVIEW,
         "chief_officer": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | FLINTSHIRE_FORMAL
         | DECIDE
+        | REVIEW
         | OVERRIDE
         | ADVISE,
         "chief_officer_governance": STAFF
@@ -106,6 +119,7 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         | WARN_AND_REFER
         | FLINTSHIRE_FORMAL
         | DECIDE
+        | REVIEW
         | OVERRIDE
         | ADVISE,
         **MACHINES,
@@ -114,14 +128,15 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         "staff": STAFF,
         "line_manager": STAFF | SUSPEND,
         "team_manager": STAFF | SUSPEND | WARN_AND_REFER,
-        "service_manager": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE,
-        "complaints_lead": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE,
+        "service_manager": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE | REVIEW,
+        "complaints_lead": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE | REVIEW,
         "complaints_team": STAFF,
         "chief_officer_governance_customer": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | manage(FORMAL)
         | DECIDE
+        | REVIEW
         | OVERRIDE
         | ADVISE,
         **MACHINES,
