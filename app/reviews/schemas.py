@@ -22,7 +22,18 @@ class MarkerVariation(VaryMarker):
     """One of the decision's markers, varied at review: its id, and the fields POST
     /markers/{id}/variations takes (only those given change)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "marker_id": "3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d",
+                    "details": {"channels": ["email", "letter", "phone"]},
+                    "reason": "Phone reopened at review.",
+                }
+            ]
+        },
+    )
 
     marker_id: uuid.UUID = Field(description="A marker the formal decision imposed.")
 
@@ -89,9 +100,58 @@ class RecordReview(BaseModel):
     )
 
 
+_REVIEW_OUT_EXAMPLE: dict[str, Any] = {
+    "id": "7a1e5c3b-2d4f-4e6a-9b8c-0d1e2f3a4b5c",
+    "version": 1,
+    "customer_ref": "C0000001",
+    "step": "review",
+    "incident_ids": ["6f1c2a52-3f0b-4bd1-9a43-2f4a1f0c9e11"],
+    "marker_ids": [_EXAMPLE_MARKER],
+    "details": {
+        "decision_id": "0b9c4a2e-7d1f-4c61-8f0e-1a2b3c4d5e6f",
+        "cycle": 1,
+        "cycle_review_due": "2026-12-20",
+        "outcome": "continue",
+        "reasons": "Calls remain abusive; the schedule is still needed.",
+        "next_review_due": "2027-05-20",
+        "reviewer": "officer-0001",
+        "reviewers": ["officer-0001"],
+        "reviewers_needed": 1,
+        "applied": True,
+        "variations_proposed": [],
+        "markers_changed": [
+            {
+                "marker_id": _EXAMPLE_MARKER,
+                "kind": "telephone_schedule",
+                "change": "varied",
+                "fields": {"review_due": {"from": "2026-12-20", "to": "2027-05-20"}},
+            }
+        ],
+        "customer_to_be_told": False,
+    },
+    "review_due": "2027-05-20",
+    "least_restrictive_overridden": False,
+    "override_reason": None,
+    "profile": "flintshire",
+    "profile_version": "9c2f0e7d41b6a385",
+    "about_id": "0b9c4a2e-7d1f-4c61-8f0e-1a2b3c4d5e6f",
+    "recorded_at": "2026-12-18T10:02:00+00:00",
+    "recorded_by": "officer-0001",
+    "recorded_by_name": "Alex Jones",
+    "on_behalf_of": None,
+    "change_reason": None,
+    "state": "done",
+    "reviewers": 1,
+    "reviewers_needed": 1,
+    "customer_to_be_told": False,
+}
+
+
 class RecordedReviewOut(DecisionOut):
     """The review record (step `review`, `about_id` the formal decision), and where the
     review stands after it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_REVIEW_OUT_EXAMPLE]})
 
     state: ReviewState = Field(
         description="`done` when the outcome was applied; `pending_second_reviewer` when a "

@@ -65,6 +65,7 @@ from app.reviews.schemas import RecordReview
 
 # The fields of a marker a review may change, as the record says what changed.
 _MARKER_FIELDS = ("details", "services", "starts_at", "ends_at", "review_due", "lifted_at")
+CURSOR_UNKNOWN = "is not a cursor this list gave: start again without it"
 _NEXT_REVIEW_REASONS = {
     "required": "is required to continue or vary: it starts the next review",
     "too_late": "must be no more than {months} months after the review (by {latest})",
@@ -542,7 +543,7 @@ def _after(cursor: str) -> tuple[int, int, str]:
             raise ValueError
         return first, second, str(uuid.UUID(decision))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise invalid("cursor", "is not a cursor this list gave: start again without it") from None
+        raise invalid("query.cursor", CURSOR_UNKNOWN) from None
 
 
 async def worklist(
@@ -558,8 +559,8 @@ async def worklist(
     (`urgency_key`, then the decision's id so that a page boundary is stable). The state is
     worked out from the clock as the list is read: nothing has to run for a review to fall
     overdue and be escalated."""
-    if wanted.role is not None and wanted.role not in profile.access.roles:
-        raise invalid("role", f"is not a role of the {profile.council} policy")
+    if wanted.role is not None and wanted.role not in profile.access.staff_roles:
+        raise invalid("query.role", f"is not a staff role of the {profile.council} policy")
     start = _after(cursor) if cursor is not None else None
     decided = (
         await session.scalars(
