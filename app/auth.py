@@ -90,6 +90,15 @@ class ActionContext:
             _log_refusal(self.principal, decision)
             raise _not_permitted(decision)
 
+    def require_action(self, action: Action) -> None:
+        """The matrix's decision on another action, for an operation whose permission
+        depends on the record it acts on (correcting a record takes the role that may
+        record that step): NotPermitted, naming that action, unless the caller may."""
+        decision = matrix.decide(self.profile, self.principal.roles, action, None)
+        if not decision.allowed:
+            _log_refusal(self.principal, decision)
+            raise _not_permitted(decision)
+
     def acting_for(self, staff_id: str | None) -> ActionContext:
         """`on_behalf_of` as the body gives it. Only a machine client acts for someone else:
         a member of staff is recorded as themselves."""
@@ -254,15 +263,26 @@ class Gate:
     async def admit(self, action: Action, authorization: str | None) -> ActionContext:
         """As `decide`, and a token signed by a key the cached set lacks (the provider has
         rotated) gets one refetch, bounded in time and limited by a cooldown."""
+        return self._context(action, await self._verified(authorization))
+
+    async def identify(self, authorization: str | None) -> VerifiedPrincipal | None:
+        """Who is asking, to keep what they send apart from what others send (their
+        idempotency keys), or None when the token does not verify: the operation itself
+        then refuses the request, as it would without this."""
         try:
-            principal = self._principal(authorization)
+            return await self._verified(authorization)
+        except ProblemError:
+            return None
+
+    async def _verified(self, authorization: str | None) -> VerifiedPrincipal:
+        try:
+            return self._principal(authorization)
         except UnknownSigningKey:
             assert self.authenticator is not None
             try:
-                principal = await self.authenticator.authenticate(bearer_token(authorization))
+                return await self.authenticator.authenticate(bearer_token(authorization))
             except TokenRejected as error:
                 raise _rejected(error) from None
-        return self._context(action, principal)
 
 
 def refuse_query_token(request: Request) -> None:

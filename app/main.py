@@ -42,6 +42,7 @@ from app.snapshot.state import Snapshot
 from app.web import problem_handlers
 from app.web.bodylimit import BodyLimit
 from app.web.http_edges import HeadAsGet, SafeHeaders, with_cors
+from app.web.idempotency import Idempotency
 from app.web.openapi import build_openapi
 
 log = logging.getLogger(__name__)
@@ -209,10 +210,11 @@ async def _metrics_endpoint(request: Request) -> Response:
 def build_asgi(app: FastAPI) -> ASGIApp:
     """The app as served, from the outside in: HEAD as GET without the body; CORS when
     origins are configured; the fast reads (they answer the two hot GETs whole, with
-    their own headers); the common headers; request id and metrics; the body limit; and
-    FastAPI for everything else."""
+    their own headers); the common headers; request id and metrics; the body limit;
+    Idempotency-Key on POST; and FastAPI for everything else."""
     settings: Settings = app.state.settings
-    body_limit = BodyLimit(app, settings.max_body_bytes, settings.body_read_timeout_seconds)
+    keyed = Idempotency(app, lambda: app.state)
+    body_limit = BodyLimit(keyed, settings.max_body_bytes, settings.body_read_timeout_seconds)
     rest = SafeHeaders(RequestContext(body_limit, app.state.metrics, UNLOGGED_ROUTES))
     fast = FastReads(rest, lambda: app.state)
     return HeadAsGet(with_cors(fast, settings.cors_allow_origins))

@@ -99,6 +99,16 @@ def conflict(detail: str) -> ProblemError:
     return ProblemError(409, "conflict", "That conflicts with what is recorded.", detail)
 
 
+def precondition_failed(current_version: int) -> ProblemError:
+    return ProblemError(
+        412,
+        "precondition-failed",
+        "The record has changed since you read it.",
+        f"If-Match does not name the latest version (it is at version {current_version}): "
+        "nothing was changed. Read it again and decide on the latest version.",
+    )
+
+
 def database_unavailable(retry_after: int = 5) -> ProblemError:
     return ProblemError(
         503,
@@ -200,6 +210,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         404: "Not found.",
         408: "The request body did not arrive in time: nothing was changed; send it again.",
         409: "Conflicts with what is recorded (already lifted, or a newer version exists).",
+        412: "If-Match names a version that is no longer the latest: nothing was changed.",
         413: "The request body is too large.",
         415: "The body is not JSON (send Content-Type: application/json, UTF-8).",
         422: "Invalid input: the failing fields are listed.",

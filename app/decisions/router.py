@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from app.auth import Action, ActionContext, authorise
 from app.decisions import service
 from app.decisions.schemas import (
     ChiefOfficerAdvice,
+    CorrectDecision,
     DecisionList,
     DecisionOut,
     DecisionWithLinks,
@@ -24,7 +25,7 @@ from app.decisions.schemas import (
     TerminateCall,
     Worklist,
 )
-from app.deps import Lifecycle, Now, Profile, WriteSession
+from app.deps import Lifecycle, Now, Precondition, Profile, WriteSession, tag
 from app.incidents.service import incident_json
 from app.problems import problem_responses
 from app.reads.marker_json import marker_json
@@ -187,9 +188,10 @@ async def refer_to_chief_officer(
     summary="Record a Chief Officer's advice on a referral",
     description="The Chief Officer's analysis and recommendation (Appendix 1), recorded "
     "back on the referral as its next version, with why; the request stays in the version "
-    "before. Only on a Chief Officer referral (422 otherwise), once (409 after).",
+    "before. Only on a Chief Officer referral (422 otherwise), once (409 after). If-Match "
+    "with the referral's ETag: 412 if it has changed since.",
     response_model=DecisionOut,
-    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 412, 413, 422, 503),
 )
 async def advise_on_referral(
     decision_id: DecisionId,
@@ -197,9 +199,13 @@ async def advise_on_referral(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    if_match: Precondition,
+    response: Response,
     context: ActionContext = Depends(authorise(Action.ADVISE_ON_REFERRAL)),
 ) -> dict[str, Any]:
-    return service.decision_json(await service.advise(db, context, profile, decision_id, body, at))
+    row = await service.advise(db, context, profile, decision_id, body, at, if_match)
+    tag(response, row.version)
+    return service.decision_json(row)
 
 
 @router.post(
@@ -235,6 +241,34 @@ async def make_formal_decision(
     return service.decision_json(row)
 
 
+@router.post(
+    "/decisions/{decision_id}/corrections",
+    status_code=201,
+    summary="Correct a decision record",
+    description="Records the next version of the record with what its recorder wrote "
+    "down corrected, and why; the version before stays in the case file. Needs the role "
+    "that may record the record's step (a warning letter's: send_warning_letter), on top "
+    "of reading the case file. What the step did (its markers, incidents, review date) and "
+    "the notice as sent change only through the steps that change them. If-Match with "
+    "the ETag read, or expected_version: 412 / 409 if it has changed since.",
+    response_model=DecisionOut,
+    responses=problem_responses(400, 404, 408, 409, 412, 413, 422, 503),
+)
+async def correct_decision(
+    decision_id: DecisionId,
+    body: CorrectDecision,
+    db: WriteSession,
+    at: Now,
+    profile: Profile,
+    if_match: Precondition,
+    response: Response,
+    context: ActionContext = Depends(authorise(Action.READ_DECISIONS)),
+) -> dict[str, Any]:
+    row = await service.correct(db, context, profile, decision_id, body, at, if_match)
+    tag(response, row.version)
+    return service.decision_json(row)
+
+
 @router.get(
     "/customers/{customer_ref}/decisions",
     summary="A customer's case file",
@@ -264,9 +298,11 @@ async def read_decision(
     decision_id: DecisionId,
     db: WriteSession,
     at: Now,
+    response: Response,
     _: ActionContext = Depends(authorise(Action.READ_DECISIONS)),
 ) -> dict[str, Any]:
     row, incidents, markers = await service.get_decision(db, decision_id)
+    tag(response, row.version)
     return {
         **service.decision_json(row),
         "incidents": [incident_json(i) for i in incidents],

@@ -281,6 +281,57 @@ class MakeFormalDecision(_Step):
     )
 
 
+def _correctable(description: str) -> Any:
+    return Field(default=None, json_schema_extra=not_null, description=description)
+
+
+class CorrectedFields(BaseModel):
+    """What the person recording a step wrote down, by the names the step's request uses.
+    Which of them a record takes depends on its step (the problem for a field it does not
+    take names those it does)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_at: Instant | None = _correctable("A call warning's or terminated call's time.")
+    reason: LongText | None = _correctable("A telephone restriction's or a referral's reason.")
+    sent_on: date | None = _correctable("A warning letter's date.")
+    policy_copy_enclosed: StrictBool | None = _correctable("Whether the letter enclosed it.")
+    customer_name: ShortText | None = _correctable("Appendix 1 (kept, never logged).")
+    contact_officer: ShortText | None = _correctable("Appendix 1.")
+    reason_for_referral: LongText | None = _correctable("Appendix 1.")
+    action_to_date: LongText | None = _correctable("Appendix 1.")
+    particular_needs: LongText | None = _correctable("Appendix 1, or a formal decision's.")
+    adjustments_sought: LongText | None = _correctable("Appendix 1.")
+    reasons: LongText | None = _correctable("A formal decision's reasons.")
+    duration: ShortText | None = _correctable("A formal decision's duration.")
+    adjustments_decision: LongText | None = _correctable("A formal decision's.")
+    advocacy_decision: LongText | None = _correctable("A formal decision's.")
+
+
+class CorrectDecision(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "expected_version": 1,
+                    "reason": "The letter was sent a day later than first recorded.",
+                    "details": {"sent_on": "2026-11-26"},
+                }
+            ]
+        },
+    )
+
+    expected_version: int = Field(
+        ge=1,
+        description="The version being corrected: the latest, or 409 (someone else was first).",
+    )
+    reason: LongText = Field(description="Why it is corrected (kept with the new version).")
+    details: CorrectedFields = Field(
+        description="The corrected values; the rest of the record stays as it was."
+    )
+
+
 _OUT_EXAMPLE: dict[str, Any] = {
     "id": "0b9c4a2e-7d1f-4c61-8f0e-1a2b3c4d5e6f",
     "version": 1,

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth import ActionContext, NotPermitted
 from app.decisions.schemas import (
     ChiefOfficerAdvice,
+    CorrectDecision,
     MakeFormalDecision,
     RecordCallWarning,
     Refer,
@@ -32,6 +33,7 @@ from app.decisions.schemas import (
     TerminateCall,
 )
 from app.domain.lifecycle.appeals import appeal_deadline
+from app.domain.lifecycle.corrections import STEP_ACTIONS, correction_faults
 from app.domain.lifecycle.faults import Fault, FaultCode
 from app.domain.lifecycle.ladder import Step, appendix_1_faults, record_faults, step_faults
 from app.domain.lifecycle.least_restrictive import closed_for_good
@@ -42,6 +44,7 @@ from app.domain.markers import Marker
 from app.domain.policy import matrix
 from app.domain.policy.profile import PolicyProfile
 from app.domain.policy.terms import latest_review_date
+from app.domain.preconditions import IfMatch
 from app.domain.time.clock import to_second, utcnow
 from app.domain.time.london import to_london
 from app.domain.vocabulary import Action, MarkerKind
@@ -55,7 +58,13 @@ from app.persistence.tables import (
     WorklistItemRow,
 )
 from app.persistence.versions import latest_versions
-from app.problems import InvalidParam, ProblemError, not_found, policy_violation
+from app.problems import (
+    InvalidParam,
+    ProblemError,
+    not_found,
+    policy_violation,
+    precondition_failed,
+)
 from app.restrictions import service as restrictions
 from app.restrictions.schemas import ImposeTelephoneSuspension
 
@@ -504,6 +513,13 @@ async def refer_to_chief_officer(
     )
 
 
+async def _latest(session: AsyncSession, decision_id: uuid.UUID) -> DecisionRow:
+    row = await session.scalar(latest_versions(DecisionRow).where(DecisionRow.id == decision_id))
+    if row is None:
+        raise not_found(f"decision {decision_id}")
+    return row
+
+
 ADVICE_RECORDED = "the Chief Officer's analysis and recommendation recorded (Appendix 1)"
 
 
@@ -514,19 +530,17 @@ async def advise(
     decision_id: uuid.UUID,
     command: ChiefOfficerAdvice,
     now: datetime,
+    if_match: IfMatch | None = None,
 ) -> DecisionRow:
     """The Chief Officer's part of Appendix 1, recorded back on the referral as its next
     version: the request stays as it was made, in the version before."""
     now = to_second(now)
-    found = await session.scalar(latest_versions(DecisionRow).where(DecisionRow.id == decision_id))
-    if found is None:
-        raise not_found(f"decision {decision_id}")
+    found = await _latest(session, decision_id)
     # Two answers to one referral take turns; the second finds the first.
     await _lock_customer(session, found.customer_ref)
-    current = await session.scalar(
-        latest_versions(DecisionRow).where(DecisionRow.id == decision_id)
-    )
-    assert current is not None
+    current = await _latest(session, decision_id)
+    if if_match is not None and not if_match.matches(current.version):
+        raise precondition_failed(current.version)
     if current.step != Step.CHIEF_OFFICER_REFERRAL.value:
         raise _violation(
             "Only a Chief Officer referral takes a Chief Officer's advice.",
@@ -552,24 +566,7 @@ async def advise(
         "advised_by": context.actor_name or context.actor,
         "advised_at": now.isoformat(),
     }
-    row = DecisionRow(
-        id=current.id,
-        version=current.version + 1,
-        customer_ref=current.customer_ref,
-        step=current.step,
-        incident_ids=list(current.incident_ids),
-        marker_ids=list(current.marker_ids),
-        details=details,
-        review_due=current.review_due,
-        override_reason=current.override_reason,
-        profile=profile.name.value,
-        profile_version=profile.version,
-        recorded_at=now,
-        recorded_by=context.actor,
-        recorded_by_name=context.actor_name,
-        on_behalf_of=context.on_behalf_of,
-        change_reason=ADVICE_RECORDED,
-    )
+    row = _next_version(current, context, profile, now, details, ADVICE_RECORDED)
     session.add(row)
     await session.flush()
     await record_change(session, context, current.customer_ref, now)
@@ -769,6 +766,108 @@ async def make_formal_decision(
     )
 
 
+async def correct(
+    session: AsyncSession,
+    context: ActionContext,
+    profile: PolicyProfile,
+    decision_id: uuid.UUID,
+    command: CorrectDecision,
+    now: datetime,
+    if_match: IfMatch | None = None,
+) -> DecisionRow:
+    """The record's next version, with what the recorder wrote down corrected, by someone
+    who may record that step, saying why. Everything else is carried over as it was."""
+    now = to_second(now)
+    current = await _latest(session, decision_id)
+    await _lock_customer(session, current.customer_ref)
+    # Read again under the customer's lock: a correction or advice just committed counts.
+    current = await _latest(session, decision_id)
+    step = Step(current.step)
+    action = STEP_ACTIONS.get(step)
+    if action is not None:
+        context.require_action(action)
+    if if_match is not None and not if_match.matches(current.version):
+        raise precondition_failed(current.version)
+    if command.expected_version != current.version:
+        raise ProblemError(
+            409,
+            "conflict",
+            "That conflicts with what is recorded.",
+            f"The record is at version {current.version}, not {command.expected_version}: "
+            "read it again and correct the latest version.",
+        )
+    given = command.details.model_dump(exclude_none=True)
+    faults = correction_faults(step, given)
+    if faults:
+        raise _violation(
+            "That record cannot be corrected that way.",
+            [
+                InvalidParam(name=f"body.{f.field}", reason=_correction_reason(f, step))
+                for f in faults
+            ],
+        )
+    corrected: dict[str, Any] = {}
+    for name, value in given.items():
+        if isinstance(value, datetime):
+            value = _not_future(f"body.details.{name}", value, now).isoformat()
+        elif isinstance(value, date):
+            if value > to_london(now).date():
+                raise _violation(
+                    "Your request is not valid.",
+                    [InvalidParam(name=f"body.details.{name}", reason=FUTURE)],
+                )
+            value = value.isoformat()
+        corrected[name] = value
+    if all(current.details.get(name) == value for name, value in corrected.items()):
+        raise _violation(
+            "That correction changes nothing.",
+            [InvalidParam(name="body.details", reason="every value given is already recorded")],
+        )
+    row = _next_version(
+        current, context, profile, now, {**current.details, **corrected}, command.reason
+    )
+    session.add(row)
+    await session.flush()
+    await record_change(session, context, current.customer_ref, now)
+    return row
+
+
+def _correction_reason(fault: Fault, step: Step) -> str:
+    may = ", ".join(fault.related) or "nothing: it is changed only by the steps that follow it"
+    if fault.code is FaultCode.REQUIRED:
+        return f"give at least one field to correct; a {step.value} record may correct: {may}"
+    return f"a {step.value} record may correct only: {may}"
+
+
+def _next_version(
+    current: DecisionRow,
+    context: ActionContext,
+    profile: PolicyProfile,
+    now: datetime,
+    details: dict[str, Any],
+    change_reason: str,
+) -> DecisionRow:
+    return DecisionRow(
+        id=current.id,
+        version=current.version + 1,
+        customer_ref=current.customer_ref,
+        step=current.step,
+        incident_ids=list(current.incident_ids),
+        marker_ids=list(current.marker_ids),
+        details=details,
+        review_due=current.review_due,
+        override_reason=current.override_reason,
+        about_id=current.about_id,
+        profile=profile.name.value,
+        profile_version=profile.version,
+        recorded_at=now,
+        recorded_by=context.actor,
+        recorded_by_name=context.actor_name,
+        on_behalf_of=context.on_behalf_of,
+        change_reason=change_reason,
+    )
+
+
 async def list_decisions(session: AsyncSession, customer_ref: str) -> Sequence[DecisionRow]:
     latest = latest_versions(DecisionRow).where(DecisionRow.customer_ref == customer_ref).subquery()
     rows = await session.scalars(
@@ -785,9 +884,7 @@ async def list_decisions(session: AsyncSession, customer_ref: str) -> Sequence[D
 async def get_decision(
     session: AsyncSession, decision_id: uuid.UUID
 ) -> tuple[DecisionRow, list[IncidentRow], list[Marker]]:
-    row = await session.scalar(latest_versions(DecisionRow).where(DecisionRow.id == decision_id))
-    if row is None:
-        raise not_found(f"decision {decision_id}")
+    row = await _latest(session, decision_id)
     incidents = await session.scalars(
         latest_versions(IncidentRow).where(IncidentRow.id.in_(row.incident_ids))
     )

@@ -63,7 +63,8 @@ PHONE_PATTERN = explain_pattern(
 # and not U+FEFF, a JSON Schema validator's (ECMAScript's) the other way round. Both are
 # named, so that the spec and the server refuse the same addresses.
 EMAIL_PATTERN = explain_pattern(
-    r"^[^@\s\x85\ufeff]+@[^@\s\x85\ufeff]+\.[^@\s\x85\ufeff]+$",
+    r"^[^@\s\x00-\x1f\x7f-\x9f\ufeff]+@[^@\s\x00-\x1f\x7f-\x9f\ufeff]+"
+    r"\.[^@\s\x00-\x1f\x7f-\x9f\ufeff]+$",
     "an email address, e.g. alex.jones@example.gov.uk",
 )
 # JSON Schema cannot compare instants, so the declared pattern keeps the year within

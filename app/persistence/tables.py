@@ -16,6 +16,8 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
+    SmallInteger,
     String,
     Text,
     func,
@@ -227,3 +229,27 @@ class WorklistItemRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
     __table_args__ = (Index("ix_worklist_items_role", "role", "created_at"),)
+
+
+class IdempotencyKeyRow(Base):
+    """A caller's Idempotency-Key (app/domain/idempotency.py): claimed while its request
+    runs, marked committed in the write's own transaction, then kept with the answer until
+    `expires_at`. Rows of requests that recorded nothing are removed at once."""
+
+    __tablename__ = "idempotency_keys"
+
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False)
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    location: Mapped[str | None] = mapped_column(String(2048))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+    __table_args__ = (
+        Index("ix_idempotency_keys_expires_at", "expires_at"),
+        CheckConstraint("state IN ('in_flight', 'committed', 'done')", name="state"),
+    )

@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path, Response
 
 from app.auth import Action, ActionContext, authorise
-from app.deps import Now, Profile, WriteSession
+from app.deps import Now, Precondition, Profile, WriteSession, tag
 from app.domain.markers import Marker
 from app.problems import problem_responses
 from app.reads.marker_json import iso, marker_json, state_json
@@ -103,11 +103,13 @@ async def impose_marker(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    response: Response,
     context: ActionContext = Depends(authorise(Action.IMPOSE_MARKER)),
 ) -> dict[str, Any]:
     marker = await service.impose_marker(
         db, context.acting_for(body.on_behalf_of), profile, customer_ref, body, at
     )
+    tag(response, marker.version)
     return _out(marker, at)
 
 
@@ -123,9 +125,11 @@ async def read_marker(
     marker_id: MarkerId,
     db: WriteSession,
     at: Now,
+    response: Response,
     _: ActionContext = Depends(authorise(Action.READ_MARKER)),
 ) -> dict[str, Any]:
     marker, versions = await service.get_marker(db, marker_id)
+    tag(response, marker.version)
     out = _out(marker, at)
     out["history"] = [
         {
@@ -148,11 +152,12 @@ async def read_marker(
     summary="Vary a marker",
     description=(
         "Changes a marker's terms (details, scope, start, end, review date). The previous "
-        "version stays in its history. Give `expected_version` to be told (409) if someone "
-        "else varied it first. Lifted or expired markers cannot be varied."
+        "version stays in its history. Give `If-Match` with the ETag you read (412 "
+        "otherwise) or `expected_version` (409 otherwise) to change only the version you "
+        "read. Lifted or expired markers cannot be varied."
     ),
     response_model=MarkerOut,
-    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 412, 413, 422, 503),
 )
 async def vary_marker(
     marker_id: MarkerId,
@@ -160,31 +165,38 @@ async def vary_marker(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    if_match: Precondition,
+    response: Response,
     context: ActionContext = Depends(authorise(Action.VARY_MARKER)),
 ) -> dict[str, Any]:
     marker = await service.vary_marker(
-        db, context.acting_for(body.on_behalf_of), profile, marker_id, body, at
+        db, context.acting_for(body.on_behalf_of), profile, marker_id, body, at, if_match
     )
+    tag(response, marker.version)
     return _out(marker, at)
 
 
 @router.post(
     "/markers/{marker_id}/lift",
     summary="Lift a marker",
-    description="Ends the restriction at once. The marker is kept, with who lifted it and why.",
+    description="Ends the restriction at once. The marker is kept, with who lifted it and "
+    "why. Give `If-Match` with the ETag you read to lift only that version (412 otherwise).",
     response_model=MarkerOut,
-    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 412, 413, 422, 503),
 )
 async def lift_marker(
     marker_id: MarkerId,
     body: LiftMarker,
     db: WriteSession,
     at: Now,
+    if_match: Precondition,
+    response: Response,
     context: ActionContext = Depends(authorise(Action.LIFT_MARKER)),
 ) -> dict[str, Any]:
     marker = await service.lift_marker(
-        db, context.acting_for(body.on_behalf_of), marker_id, body, at
+        db, context.acting_for(body.on_behalf_of), marker_id, body, at, if_match
     )
+    tag(response, marker.version)
     return _out(marker, at)
 
 

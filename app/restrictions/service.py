@@ -18,6 +18,7 @@ from app.auth import ActionContext
 from app.domain.markers import Marker
 from app.domain.policy.profile import PolicyProfile
 from app.domain.policy.terms import check_terms, default_review_date, duplicates, suspension_end
+from app.domain.preconditions import IfMatch
 from app.domain.time.clock import to_second
 from app.domain.vocabulary import MarkerKind, MarkerStatus
 from app.persistence.changes import MarkerAction, MarkerChange, record_change
@@ -28,7 +29,15 @@ from app.persistence.marker_rows import (
     parse_details,
 )
 from app.persistence.tables import ContactRow, CustomerRow, MarkerRow, MarkerVersionRow
-from app.problems import InvalidParam, ProblemError, conflict, invalid, not_found, policy_violation
+from app.problems import (
+    InvalidParam,
+    ProblemError,
+    conflict,
+    invalid,
+    not_found,
+    policy_violation,
+    precondition_failed,
+)
 from app.restrictions.schemas import (
     CustomerPreferences,
     ImposeMarker,
@@ -179,6 +188,7 @@ async def vary_marker(
     marker_id: uuid.UUID,
     command: VaryMarker,
     now: datetime,
+    if_match: IfMatch | None = None,
 ) -> Marker:
     """Vary a marker's terms. The previous version stays in its history; a lifted or
     expired marker cannot be varied (impose a new one)."""
@@ -187,6 +197,8 @@ async def vary_marker(
     current = marker_from_row(_row_dict(row))
     # Varying needs the role that may impose a marker of its kind.
     context.require(current.kind)
+    if if_match is not None and not if_match.matches(current.version):
+        raise precondition_failed(current.version)
     if command.expected_version is not None and command.expected_version != current.version:
         raise conflict(
             f"The marker is at version {current.version}, not {command.expected_version}: "
@@ -251,12 +263,15 @@ async def lift_marker(
     marker_id: uuid.UUID,
     command: LiftMarker,
     now: datetime,
+    if_match: IfMatch | None = None,
 ) -> Marker:
     """Lift a marker: it stops at once and the record keeps who lifted it and why."""
     now = to_second(now)
     row = await _locked_marker(session, marker_id)
     current = marker_from_row(_row_dict(row))
     context.require(current.kind)
+    if if_match is not None and not if_match.matches(current.version):
+        raise precondition_failed(current.version)
     if current.lifted_at is not None:
         raise conflict("The marker has already been lifted.")
     lifted = replace(

@@ -112,10 +112,16 @@ def _recorded(row: DecisionRow) -> RecordedReview:
 async def _reviews_of(
     session: AsyncSession, decision_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[DecisionRow]]:
-    """Each decision's reviews in the order they were recorded (a review has one version)."""
+    """Each decision's reviews in the order they were recorded. Their first versions: who
+    reviewed, the outcome and whether it applied are what the review did, which no later
+    version (a correction of what was written) changes."""
     rows = await session.scalars(
         select(DecisionRow)
-        .where(DecisionRow.step == Step.REVIEW.value, DecisionRow.about_id.in_(decision_ids))
+        .where(
+            DecisionRow.step == Step.REVIEW.value,
+            DecisionRow.about_id.in_(decision_ids),
+            DecisionRow.version == 1,
+        )
         .order_by(DecisionRow.seq)
     )
     found: dict[uuid.UUID, list[DecisionRow]] = defaultdict(list)

@@ -26,8 +26,15 @@ PRIVATE_NO_STORE = b"private, no-store"
 CACHE_CONTROL = (b"cache-control", PRIVATE_NO_STORE)
 
 CORS_METHODS = ("GET", "HEAD", "POST", "PUT")
-CORS_REQUEST_HEADERS = ("Authorization", "Content-Type", "If-None-Match", "X-Request-ID")
-CORS_EXPOSED_HEADERS = ("ETag", "Retry-After", "X-Request-ID")
+CORS_REQUEST_HEADERS = (
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+)
+CORS_EXPOSED_HEADERS = ("ETag", "Idempotent-Replayed", "Retry-After", "X-Request-ID")
 
 
 class HeadAsGet:

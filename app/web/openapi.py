@@ -116,7 +116,7 @@ def _follow_profile(document: dict[str, Any], profile: PolicyProfile) -> None:
     for path_item in document["paths"].values():
         for operation in path_item.values():
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "query" and parameter["name"] == "role":
+                if parameter.get("in") == "query" and parameter.get("name") == "role":
                     parameter["schema"]["enum"] = sorted(profile.access.staff_roles)
     if profile.telephone_suspension_default is None:
         suspension = schemas[_IMPOSE_MODEL[MarkerKind.TELEPHONE_SUSPENSION]]
@@ -353,6 +353,41 @@ def _secure(document: dict[str, Any], app: FastAPI) -> None:
                 operation["security"] = []
             else:
                 _protect(operation, action, profile)
+                if method == "post":
+                    _keyed(operation)
+    components.setdefault("parameters", {})["IdempotencyKey"] = IDEMPOTENCY_KEY
+
+
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the request safe to retry (the IETF httpapi Idempotency-Key "
+    "draft): the same key with the same request answers what the first answered, with "
+    "`Idempotent-Replayed: true`, and records nothing more; with another request, 422; "
+    "while the first is still running, 409. Keys are the caller's own and kept 24 hours "
+    "after the write; a request that recorded nothing leaves its key free. A string of 1 "
+    "to 255 printable ASCII characters, quoted as a Structured Field string or bare.",
+    "schema": {"type": "string", "pattern": r'^(?:"[!#-\[\]-~]{1,255}"|[!#-\[\]-~]{1,255})$'},
+    "example": '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+}
+
+
+def _keyed(operation: dict[str, Any]) -> None:
+    operation.setdefault("parameters", []).append(
+        {"$ref": "#/components/parameters/IdempotencyKey"}
+    )
+    responses = operation["responses"]
+    responses.setdefault(
+        "409",
+        {
+            "description": "A request with the same Idempotency-Key is still running, or "
+            "was recorded but its answer lost."
+        },
+    )
+    responses["409"]["content"] = {
+        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:

@@ -527,3 +527,112 @@ async def test_wrexham_s_ladder_has_no_chief_officer_referral(clean_db: str) -> 
         assert refused.status_code == 422, refused.text
         assert refused.json()["invalid_params"][0]["name"] == "step"
         assert "chief_officer_referral" in refused.json()["invalid_params"][0]["reason"]
+
+
+@pytest.mark.parametrize("profile", sorted(ROLES))
+async def test_a_correction_is_the_next_version_by_whoever_may_record_the_step(
+    clean_db: str, profile: str
+) -> None:
+    roles = ROLES[profile]
+    async with serve(clean_db, policy_profile=profile) as service:
+        ids = [await _incident(service, "C-FIX")]
+        letter = await _step(
+            service,
+            "C-FIX",
+            "warning-letters",
+            {"incident_ids": ids, "sent_on": "2026-01-05", "policy_copy_enclosed": False},
+            roles.letter,
+        )
+        url = f"/decisions/{letter['id']}/corrections"
+        fix = {
+            "expected_version": 1,
+            "reason": "The letter went a day later, with the policy enclosed.",
+            "details": {"sent_on": "2026-01-06", "policy_copy_enclosed": True},
+        }
+        # Below the role that sends warning letters: refused, naming that step's action.
+        refused = await _post(service, url, fix, roles.letter[1])
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["action"] == "send_warning_letter"
+
+        corrector = service.bearer(roles.letter[0], subject="corrector-7", name="C. Seven")
+        corrected = await service.client.post(url, json=fix, headers=corrector)
+        assert corrected.status_code == 201, corrected.text
+        body = corrected.json()
+        assert body["id"] == letter["id"] and body["version"] == 2
+        assert body["details"] == {"sent_on": "2026-01-06", "policy_copy_enclosed": True}
+        assert body["change_reason"] == fix["reason"]
+        assert body["recorded_by"] == "corrector-7"
+        assert body["incident_ids"] == letter["incident_ids"]
+
+        # The case file and the record read back the correction; version 1 is kept.
+        read = await service.client.get(f"/decisions/{letter['id']}")
+        assert read.json()["version"] == 2
+        listed = await service.client.get("/customers/C-FIX/decisions")
+        assert [d["version"] for d in listed.json()["decisions"]] == [2]
+
+        # Correcting version 1 again: someone was first.
+        stale = await service.client.post(url, json=fix, headers=corrector)
+        assert stale.status_code == 409, stale.text
+    conn = await asyncpg.connect(asyncpg_dsn(clean_db))
+    try:
+        versions = await conn.fetch(
+            "SELECT version, details->>'sent_on' AS sent_on FROM decisions WHERE id = $1 "
+            "ORDER BY version",
+            uuid.UUID(letter["id"]),
+        )
+    finally:
+        await conn.close()
+    assert [(v["version"], v["sent_on"]) for v in versions] == [
+        (1, "2026-01-05"),
+        (2, "2026-01-06"),
+    ]
+
+
+async def test_a_correction_changes_only_what_the_recorder_wrote_down(clean_db: str) -> None:
+    async with serve(clean_db, policy_profile="flintshire") as service:
+        ids = [await _incident(service, "C-FIX2")]
+        decided = await service.client.post(
+            "/customers/C-FIX2/formal-decisions", json=formal(ids, [SCHEDULE])
+        )
+        assert decided.status_code == 201, decided.text
+        url = f"/decisions/{decided.json()['id']}/corrections"
+
+        async def attempt(details: dict[str, Any]) -> httpx.Response:
+            body = {"expected_version": 1, "reason": "typo", "details": details}
+            return await service.client.post(url, json=body)
+
+        # A letter's field on a formal decision: refused, naming what it may correct.
+        wrong = await attempt({"sent_on": "2026-01-06"})
+        assert wrong.status_code == 422, wrong.text
+        [param] = wrong.json()["invalid_params"]
+        assert param["name"] == "body.details.sent_on"
+        assert "reasons" in param["reason"] and "particular_needs" in param["reason"]
+        # What the service worked out is not a field at all.
+        computed = await attempt({"appeal_deadline": "2027-01-01"})
+        assert computed.status_code == 422, computed.text
+        assert (await attempt({})).status_code == 422
+        same = await attempt({"reasons": decided.json()["details"]["reasons"]})
+        assert same.status_code == 422, same.text
+
+        fixed = await attempt({"reasons": "Abusive and threatening calls after a warning."})
+        assert fixed.status_code == 201, fixed.text
+        details = fixed.json()["details"]
+        assert details["reasons"] == "Abusive and threatening calls after a warning."
+        # The notice as sent stays as it was sent; the markers stay the decision's.
+        assert details["notice"] == decided.json()["details"]["notice"]
+        assert fixed.json()["marker_ids"] == decided.json()["marker_ids"]
+
+        warned = await service.client.post(
+            "/customers/C-FIX2/call-warnings",
+            json={"incident_ids": ids, "occurred_at": _ago(hours=1)},
+        )
+        future = await service.client.post(
+            f"/decisions/{warned.json()['id']}/corrections",
+            json={
+                "expected_version": 1,
+                "reason": "r",
+                "details": {"occurred_at": _later(hours=1)},
+            },
+        )
+        assert future.status_code == 422, future.text
+        assert future.json()["invalid_params"][0]["name"] == "body.details.occurred_at"

@@ -26,10 +26,11 @@ CHECKS = (
 )
 # A schema-valid request may still meet the state of the data (no such marker, already
 # lifted) or a rule the operation's description states in words (policy-violation, which
-# the hook above tells apart from a validation error).
+# the hook above tells apart from a validation error), or If-Match naming another version
+# than the one the fuzzer's request finds (412, as its description says).
 CONFIG = """
 [checks.positive_data_acceptance]
-expected-statuses = ["2xx", "304", "404", "409", "422"]
+expected-statuses = ["2xx", "304", "404", "409", "412", "422"]
 """
 
 

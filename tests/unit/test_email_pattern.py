@@ -21,3 +21,10 @@ def test_a_space_of_either_engine_is_refused(email: str) -> None:
 def test_an_ordinary_address_is_accepted() -> None:
     details = SinglePointOfContactDetails(officer_id="E1", name="A", email="a.b@example.gov.uk")
     assert details.email == "a.b@example.gov.uk"
+
+
+@pytest.mark.parametrize("email", ["alex\x00@example.gov.uk", "a@ex\x83ample.gov.uk", "a@b.u\x1fk"])
+def test_control_characters_are_refused_before_they_reach_the_database(email: str) -> None:
+    # PostgreSQL's jsonb cannot hold a NUL: once a 500 from the fuzzer.
+    with pytest.raises(ValidationError):
+        SinglePointOfContactDetails(officer_id="E1", name="Alex", email=email)

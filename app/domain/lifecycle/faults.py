@@ -31,6 +31,9 @@ class FaultCode(StrEnum):
     MISSING_PREREQUISITE = "missing_prerequisite"
     # A value the record must have set to true (a consideration the policy requires).
     MUST_BE_TRUE = "must_be_true"
+    # A field a correction may not change: the service worked it out, or another step
+    # changes it. `related` names the fields that may be corrected.
+    NOT_CORRECTABLE = "not_correctable"
 
 
 @dataclass(frozen=True, slots=True)
