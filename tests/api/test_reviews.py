@@ -292,8 +292,11 @@ async def test_lift_lifts_every_marker_still_in_force(clean_db: str, profile: st
             assert (await _marker(service, marker_id))["status"] == "lifted"
         [entry] = await _worklist(service)
         assert entry["state"] == "done"
-        again = await _review(service, decision["id"], {"outcome": "lift", "reasons": "r"}, "ccsm")
-        assert again.status_code in (403, 409)
+        again = await _review(
+            service, decision["id"], {"outcome": "lift", "reasons": "r"}, REVIEWER[profile]
+        )
+        assert again.status_code == 409, again.text
+        assert "nothing is left to review" in again.json()["detail"]
 
 
 @pytest.mark.parametrize("profile", PROFILES)
