@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.lifecycle.policy import LifecyclePolicy
 from app.domain.policy.profile import PolicyProfile
 from app.domain.preconditions import IfMatch, entity_tag, parse_if_match
 from app.persistence import idempotency
@@ -32,6 +33,12 @@ def clock(request: Request) -> datetime:
 def profile(request: Request) -> PolicyProfile:
     p: PolicyProfile = request.app.state.profile
     return p
+
+
+def lifecycle(request: Request) -> LifecyclePolicy:
+    """The profile's lifecycle rules as this deployment applies them (LAPSE_AT_REVIEW)."""
+    policy: LifecyclePolicy = request.app.state.lifecycle
+    return policy
 
 
 def writable_database(request: Request) -> Database:
@@ -59,6 +66,7 @@ async def write_session(
 
 Now = Annotated[datetime, Depends(clock)]
 Profile = Annotated[PolicyProfile, Depends(profile)]
+Lifecycle = Annotated[LifecyclePolicy, Depends(lifecycle)]
 # scope="function": the commit runs as the route returns, before the answer is sent.
 WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
 

@@ -20,6 +20,7 @@ from app.access.router import router as access_router
 from app.appeals.router import router as appeals_router
 from app.auth import Gate
 from app.decisions.router import router as decisions_router
+from app.domain.lifecycle.policy import load_lifecycle, with_lapse
 from app.domain.policy.profile import PolicyProfile, load_profile
 from app.domain.time.clock import utcnow
 from app.identity import Authenticator, IdentityConfig
@@ -34,6 +35,7 @@ from app.reads.contract import UNLOGGED_ROUTES
 from app.reads.fastpath import FastReads
 from app.reads.router import router as checks_router
 from app.restrictions.router import router as restrictions_router
+from app.reviews.router import router as reviews_router
 from app.settings import Settings, get_settings
 from app.snapshot.listener import ChangeFeed
 from app.snapshot.read_model import ReadModel
@@ -63,6 +65,10 @@ TAGS = [
     {
         "name": "Decisions",
         "description": "The escalation ladder, step by step, and the customer's case file.",
+    },
+    {
+        "name": "Reviews",
+        "description": "Reviewing formal decisions, and the worklist of reviews due and overdue.",
     },
     {
         "name": "Access",
@@ -172,6 +178,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.profile = profile
+    app.state.lifecycle = with_lapse(load_lifecycle(profile.name), settings.lapse_override)
     app.state.gate = gate
     app.state.clock = clock
     problem_handlers.install(app)
@@ -180,6 +187,7 @@ def create_app(
     app.include_router(incidents_router)
     app.include_router(decisions_router)
     app.include_router(appeals_router)
+    app.include_router(reviews_router)
     app.include_router(access_router)
     app.include_router(health_router)
     app.add_api_route("/metrics", _metrics_endpoint, include_in_schema=False)

@@ -45,6 +45,20 @@ class Settings(BaseSettings):
     read_db_budget_seconds: float = Field(default=0.3, gt=0, le=10)
     write_db_budget_seconds: float = Field(default=0.6, gt=0, le=60)
 
+    # The ombudsman's "lapse unless renewed at review" (docs/domain.md: reviews): "profile"
+    # keeps the policy profile's own `lapse_at_review` (off for both councils); "true" or
+    # "false" overrides it for this deployment.
+    lapse_at_review: Literal["profile", "true", "false"] = "profile"
+
+    @field_validator("lapse_at_review", mode="before")
+    @classmethod
+    def _lapse_word(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def lapse_override(self) -> bool | None:
+        return None if self.lapse_at_review == "profile" else self.lapse_at_review == "true"
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

@@ -25,8 +25,7 @@ from app.decisions.schemas import (
     TerminateCall,
     Worklist,
 )
-from app.deps import Now, Precondition, Profile, WriteSession, tag
-from app.domain.lifecycle.policy import load_lifecycle
+from app.deps import Lifecycle, Now, Precondition, Profile, WriteSession, tag
 from app.incidents.service import incident_json
 from app.problems import problem_responses
 from app.reads.marker_json import marker_json
@@ -59,11 +58,10 @@ async def record_call_warning(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.RECORD_CALL_WARNING)),
 ) -> dict[str, Any]:
-    row = await service.record_call_warning(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.record_call_warning(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -83,11 +81,10 @@ async def terminate_call(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.TERMINATE_CALL)),
 ) -> dict[str, Any]:
-    row = await service.terminate_call(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.terminate_call(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -108,11 +105,10 @@ async def restrict_telephone(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.RESTRICT_TELEPHONE)),
 ) -> dict[str, Any]:
-    row = await service.restrict_telephone(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.restrict_telephone(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -131,11 +127,10 @@ async def send_warning_letter(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.SEND_WARNING_LETTER)),
 ) -> dict[str, Any]:
-    row = await service.send_warning_letter(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.send_warning_letter(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -154,11 +149,10 @@ async def refer(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.REFER)),
 ) -> dict[str, Any]:
-    row = await service.refer(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
-    )
+    row = await service.refer(db, context, profile, lifecycle, customer_ref, body, at)
     return service.decision_json(row)
 
 
@@ -179,10 +173,11 @@ async def refer_to_chief_officer(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.REFER_TO_CHIEF_OFFICER)),
 ) -> dict[str, Any]:
     row = await service.refer_to_chief_officer(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
+        db, context, profile, lifecycle, customer_ref, body, at
     )
     return service.decision_json(row)
 
@@ -237,10 +232,11 @@ async def make_formal_decision(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.MAKE_FORMAL_DECISION)),
 ) -> dict[str, Any]:
     row = await service.make_formal_decision(
-        db, context, profile, load_lifecycle(profile.name), customer_ref, body, at
+        db, context, profile, lifecycle, customer_ref, body, at
     )
     return service.decision_json(row)
 

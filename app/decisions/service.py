@@ -38,6 +38,7 @@ from app.domain.lifecycle.faults import Fault, FaultCode
 from app.domain.lifecycle.ladder import Step, appendix_1_faults, record_faults, step_faults
 from app.domain.lifecycle.least_restrictive import closed_for_good
 from app.domain.lifecycle.policy import LifecyclePolicy
+from app.domain.lifecycle.reviews import lapse_end
 from app.domain.lifecycle.working_days import bank_holidays
 from app.domain.markers import Marker
 from app.domain.policy import matrix
@@ -248,6 +249,11 @@ async def _write(
         # No marker changes; announced so that the change feed sees the customer's file move.
         await record_change(session, context, customer_ref, now)
     return row
+
+
+# A review is a decision record too (app/reviews): admitted, locked and written as a step is.
+admit = _admit
+write_record = _write
 
 
 async def record_call_warning(
@@ -723,6 +729,12 @@ async def make_formal_decision(
     for index, body in enumerate(command.markers):
         if body.review_due is None and body.kind is not MarkerKind.TELEPHONE_SUSPENSION:
             body = body.model_copy(update={"review_due": review_due})
+        if body.ends_at is not None or body.kind is not MarkerKind.TELEPHONE_SUSPENSION:
+            # Where the restriction lapses unless renewed at review, it ends then at the
+            # latest, so the contact check stops restricting with nobody acting.
+            body = body.model_copy(
+                update={"ends_at": lapse_end(lifecycle, review_due, body.ends_at)}
+            )
         try:
             imposed.append(
                 await restrictions.impose_marker(

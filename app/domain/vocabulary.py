@@ -133,6 +133,9 @@ class Action(StrEnum):
     LODGE_APPEAL = "lodge_appeal"
     DECIDE_APPEAL = "decide_appeal"
     READ_ANNUAL_REVIEW = "read_annual_review"
+    # Reviewing a formal decision (app/reviews), and the worklist of reviews due and overdue.
+    REVIEW_DECISION = "review_decision"
+    READ_REVIEWS = "read_reviews"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:

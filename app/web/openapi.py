@@ -112,6 +112,12 @@ def _follow_profile(document: dict[str, Any], profile: PolicyProfile) -> None:
                 del mapping[kind]
     for name in refused:
         schemas.pop(name, None)
+    # A worklist asked for by role (GET /reviews?role=): the profile's staff roles only.
+    for path_item in document["paths"].values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") == "role":
+                    parameter["schema"]["enum"] = sorted(profile.access.staff_roles)
     if profile.telephone_suspension_default is None:
         suspension = schemas[_IMPOSE_MODEL[MarkerKind.TELEPHONE_SUSPENSION]]
         suspension.setdefault("required", []).append("ends_at")

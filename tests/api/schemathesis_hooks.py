@@ -24,7 +24,11 @@ _RELATIVE_TO_NOW = (
 )
 # Validation rules about what is recorded, stated in the descriptions: a step of the ladder
 # links incidents recorded for that customer (the fuzzer cannot know their ids).
-_ABOUT_THE_RECORD = (("body.incident_ids.", "is not an incident recorded for this customer"),)
+# A worklist's cursor is one the list gave (the fuzzer cannot know one).
+_ABOUT_THE_RECORD = (
+    ("body.incident_ids.", "is not an incident recorded for this customer"),
+    ("query.cursor", "is not a cursor this list gave: start again without it"),
+)
 # Validation rules about who calls, stated in the descriptions: a machine client records an
 # incident for a member of staff it names (the fuzzer calls as a machine client).
 _ABOUT_THE_CALLER = (("body.on_behalf_of", "a machine client records an incident for"),)
@@ -59,6 +63,8 @@ def _described(response: Any, path: str) -> bool:
         or _relative_to_now(p)
         or _about_the_record(p)
         or (path.endswith("/variations") and p["name"].startswith("body.details"))
+        # A review's variation of a marker: its details suit the marker's kind, as above.
+        or (path.endswith("/reviews") and p["name"].startswith("body.variations."))
         for p in params
     )
 

@@ -14,6 +14,7 @@ import pytest
 
 from app.domain.policy.profile import load_profile
 from app.domain.time.clock import utcnow
+from app.domain.time.london import to_london
 from app.domain.vocabulary import Action, MarkerKind, PolicyProfileName
 from tests.api.test_incidents import incident
 from tests.conftest import Service, serve
@@ -84,6 +85,18 @@ async def _attempt(
         return [
             await _appeal_step(service, client, profile, action, f"A-{action.value}-{role}"[:64])
         ]
+    if action is Action.REVIEW_DECISION:
+        # A formal decision of its own (recorded by the full-access client) to review.
+        own = f"V-{role}"[:64]
+        decided = await _ladder_step(
+            service, service.client, profile, Action.MAKE_FORMAL_DECISION, own
+        )
+        assert decided.status_code == 201, decided.text
+        next_due = (to_london(utcnow()).date() + timedelta(days=30)).isoformat()
+        review = {"outcome": "continue", "reasons": "r", "next_review_due": next_due}
+        return [await client.post(f"/decisions/{decided.json()['id']}/reviews", json=review)]
+    if action is Action.READ_REVIEWS:
+        return [await client.get("/reviews"), await client.get("/reviews?state=due&limit=5")]
     if action in LADDER:
         # A customer of its own: a telephone restriction would conflict with the
         # suspension imposed directly above.

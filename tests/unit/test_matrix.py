@@ -52,6 +52,8 @@ STAFF: frozenset[Perm] = (
         (Action.READ_DECISIONS, None),
         # An appeal is "in writing": whoever opens the letter records that it came.
         (Action.LODGE_APPEAL, None),
+        # The reviews worklist: any member of staff may be asked where a review stands.
+        (Action.READ_REVIEWS, None),
     }
 )
 
@@ -73,6 +75,10 @@ WARN_AND_REFER: frozenset[Perm] = frozenset(
 DECIDE: frozenset[Perm] = frozenset(
     {(Action.MAKE_FORMAL_DECISION, None), (Action.REFER_TO_CHIEF_OFFICER, None)}
 )
+# "The decision to manage contact ... will be reviewed by the decision maker" (Flintshire
+# "Reviewing decisions"; its matrix: "Review decision: CCSM"; Wrexham 7.1): whoever may
+# formally manage contact reviews, and the roles senior to them.
+REVIEW: frozenset[Perm] = frozenset({(Action.REVIEW_DECISION, None)})
 # The Chief Officer's analysis and recommendation on a referral.
 ADVISE: frozenset[Perm] = frozenset({(Action.ADVISE_ON_REFERRAL, None)})
 # Closing every line of contact: only above whoever formally manages contact.
@@ -92,7 +98,13 @@ MACHINES: dict[str, frozenset[Perm]] = {
     "auditor": READS
     | EVALUATE
     | ANNUAL
-    | {(Action.READ_MARKER, None), (Action.READ_INCIDENTS, None), (Action.READ_DECISIONS, None)},
+    | {
+        (Action.READ_MARKER, None),
+        (Action.READ_INCIDENTS, None),
+        (Action.READ_DECISIONS, None),
+        # The auditor checks that no review is missed.
+        (Action.READ_REVIEWS, None),
+    },
     "admin": EVALUATE,
 }
 
@@ -102,12 +114,13 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         "employee": STAFF,
         "team_leader": STAFF | SUSPEND | WARN_AND_REFER,
         # "Formally manage contact": the CCSM or any other senior manager.
-        "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE | ANNUAL,
+        "ccsm": STAFF | SUSPEND | WARN_AND_REFER | FLINTSHIRE_FORMAL | DECIDE | ANNUAL | REVIEW,
         "chief_officer": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | FLINTSHIRE_FORMAL
         | DECIDE
+        | REVIEW
         | OVERRIDE
         | ADVISE
         | ANNUAL,
@@ -116,6 +129,7 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         | WARN_AND_REFER
         | FLINTSHIRE_FORMAL
         | DECIDE
+        | REVIEW
         | OVERRIDE
         | ADVISE
         | ANNUAL
@@ -126,7 +140,13 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         "staff": STAFF,
         "line_manager": STAFF | SUSPEND,
         "team_manager": STAFF | SUSPEND | WARN_AND_REFER,
-        "service_manager": STAFF | SUSPEND | WARN_AND_REFER | manage(FORMAL) | DECIDE | ANNUAL,
+        "service_manager": STAFF
+        | SUSPEND
+        | WARN_AND_REFER
+        | manage(FORMAL)
+        | DECIDE
+        | ANNUAL
+        | REVIEW,
         # Leads the Complaints Team, so decides the appeals it decides.
         "complaints_lead": STAFF
         | SUSPEND
@@ -134,13 +154,15 @@ EXPECTED: dict[str, dict[str, frozenset[Perm]]] = {
         | manage(FORMAL)
         | DECIDE
         | ANNUAL
-        | APPEAL,
+        | APPEAL
+        | REVIEW,
         "complaints_team": STAFF | APPEAL,
         "chief_officer_governance_customer": STAFF
         | SUSPEND
         | WARN_AND_REFER
         | manage(FORMAL)
         | DECIDE
+        | REVIEW
         | OVERRIDE
         | ADVISE
         | ANNUAL

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import cache
 from pathlib import Path
@@ -190,3 +190,12 @@ def load_lifecycle(name: PolicyProfileName) -> LifecyclePolicy:
     path = _PROFILES / f"{name.value}.toml"
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     return parse_lifecycle(raw.get("lifecycle"), load_profile(name), path.name)
+
+
+def with_lapse(policy: LifecyclePolicy, lapse_at_review: bool | None) -> LifecyclePolicy:
+    """The deployment's override of the profile's `lapse_at_review` (None: the profile's own
+    value). Both councils' policies leave it out; a council adopting the ombudsman's
+    guidance turns it on without a new profile."""
+    if lapse_at_review is None or lapse_at_review == policy.lapse_at_review:
+        return policy
+    return replace(policy, lapse_at_review=lapse_at_review)

@@ -147,3 +147,123 @@ def must_tell_customer(
     """ "We will only contact a customer to advise them of any change to the restriction if
     they remain in active contact": a change, and recent contact, both."""
     return outcome is not ReviewOutcome.CONTINUE and in_active_contact(policy, contacts, at)
+
+
+def lapse_end(
+    policy: LifecyclePolicy, review_due: date, ends_at: datetime | None
+) -> datetime | None:
+    """The end a restriction reviewed on `review_due` is given where the profile lets it
+    lapse: its own end, or the lapse instant if that comes first. The contact check then
+    stops restricting at that instant by itself: no job has to run for it to lapse."""
+    end = lapse_at(policy, review_due)
+    if end is None or (ends_at is not None and ends_at <= end):
+        return ends_at
+    return end
+
+
+def renewed_end(
+    policy: LifecyclePolicy, review_due: date, next_review_due: date, ends_at: datetime | None
+) -> datetime | None:
+    """A review that renews (continue, vary) carries a lapsing restriction's end from this
+    cycle's lapse instant to the next one. An end of the marker's own before the lapse
+    stays; one left open (imposed while the option was off) now lapses too."""
+    old = lapse_at(policy, review_due)
+    if old is None:
+        return ends_at
+    if ends_at is None or ends_at == old:
+        return lapse_at(policy, next_review_due)
+    return lapse_end(policy, next_review_due, ends_at)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedReview:
+    """A review as recorded: who, what they decided, and whether it completed its cycle
+    (enough distinct reviewers; the outcome then applied)."""
+
+    reviewer: str
+    outcome: ReviewOutcome
+    applied: bool
+    next_review_due: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewCycle:
+    """A formal decision's review as it stands: the first cycle's date is the decision's,
+    and each review that continues or varies it starts the next, on the date it set."""
+
+    number: int  # 1 for the decision's first review
+    review_due: date
+    # Who has recorded this cycle so far (each once, in order), and what each decided.
+    reviewers: tuple[str, ...]
+    outcomes: tuple[ReviewOutcome, ...]
+    # A completed review lifted the restriction: nothing is left to review.
+    lifted: bool
+
+
+def current_cycle(first_due: date, reviews: Iterable[RecordedReview]) -> ReviewCycle:
+    """The cycle the next review belongs to, from the reviews recorded in order."""
+    number, due = 1, first_due
+    reviewers: list[str] = []
+    outcomes: list[ReviewOutcome] = []
+    for review in reviews:
+        if review.reviewer not in reviewers:
+            reviewers.append(review.reviewer)
+            outcomes.append(review.outcome)
+        if not review.applied:
+            continue
+        if review.outcome is ReviewOutcome.LIFT or review.next_review_due is None:
+            return ReviewCycle(number, due, tuple(reviewers), tuple(outcomes), lifted=True)
+        number, due = number + 1, review.next_review_due
+        reviewers, outcomes = [], []
+    return ReviewCycle(number, due, tuple(reviewers), tuple(outcomes), lifted=False)
+
+
+def cycle_status(
+    policy: LifecyclePolicy, cycle: ReviewCycle, at: datetime, *, social_media: bool
+) -> ReviewStatus:
+    """The cycle's state at `at`: a lifted restriction's review is done; otherwise as
+    `review_status` says."""
+    status = review_status(policy, cycle.review_due, cycle.reviewers, at, social_media=social_media)
+    if cycle.lifted and status.state is not ReviewState.DONE:
+        # Lifted by the reviewers the profile asked for then: done, whatever it asks now.
+        return ReviewStatus(
+            ReviewState.DONE,
+            cycle.review_due,
+            status.overdue_at,
+            status.reviewers,
+            status.reviewers_needed,
+            0,
+        )
+    return status
+
+
+class ReviewRefusal(StrEnum):
+    # The restriction was lifted at an earlier review: nothing is left to review.
+    ALREADY_LIFTED = "already_lifted"
+    # One person cannot be two of the group a social-media review needs.
+    SAME_REVIEWER = "same_reviewer"
+    # The group must agree: an outcome other than the one recorded before is not applied.
+    DISAGREES = "disagrees"
+
+
+def review_refusal(
+    cycle: ReviewCycle, reviewer: str, outcome: ReviewOutcome
+) -> ReviewRefusal | None:
+    """Whether `reviewer` may record `outcome` in this cycle. A group review (a social-
+    media block: "a group of 2 or more") applies only an outcome every member recorded,
+    so neither a lift nor a continuation is one reviewer's alone; the reviewer who
+    completes it may still set the variations and the next date (theirs are applied)."""
+    if cycle.lifted:
+        return ReviewRefusal.ALREADY_LIFTED
+    if reviewer in cycle.reviewers:
+        return ReviewRefusal.SAME_REVIEWER
+    if any(earlier is not outcome for earlier in cycle.outcomes):
+        return ReviewRefusal.DISAGREES
+    return None
+
+
+def completes(
+    policy: LifecyclePolicy, cycle: ReviewCycle, reviewer: str, *, social_media: bool
+) -> bool:
+    """Whether this review brings the cycle to the reviewers it needs (then it applies)."""
+    return len({*cycle.reviewers, reviewer}) >= reviewers_needed(policy, social_media)

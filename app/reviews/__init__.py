@@ -1,0 +1,1 @@
+"""Reviews of formal decisions, and the worklist that keeps any from being missed."""
