@@ -583,6 +583,16 @@ async def worklist(
             )
         )
     )
+    # Restrictions someone has ended (an appeal overturned them, or each was lifted): no
+    # review is due of what no longer restricts. Expired and lapsed ones stay, as the
+    # record of a review that did not happen.
+    standing = set(
+        await session.scalars(
+            select(MarkerRow.decision_id).where(
+                MarkerRow.decision_id.in_(ids), MarkerRow.lifted_at.is_(None)
+            )
+        )
+    )
     incident_ids = {i for d in decided for i in d.incident_ids}
     incidents = await session.scalars(
         latest_versions(IncidentRow).where(IncidentRow.id.in_(incident_ids))
@@ -600,7 +610,8 @@ async def worklist(
             services,
             now,
         )
-        if _matches(entry, wanted):
+        ended = decision.id not in standing and entry["state"] != ReviewState.DONE.value
+        if not ended and _matches(entry, wanted):
             entries.append(((key[0], key[1], str(decision.id)), entry))
     entries.sort(key=lambda pair: pair[0])
     if start is not None:

@@ -524,6 +524,18 @@ async def test_the_worklist_filters_and_orders_by_urgency(service: Service) -> N
         assert refused.headers["content-type"] == "application/problem+json"
 
 
+async def test_a_restriction_ended_without_a_review_leaves_the_worklist(service: Service) -> None:
+    """Lifted otherwise than by a review (an appeal overturned it, or each marker was
+    lifted): nothing is left to review, so nothing is due or overdue."""
+    _start(service)
+    ended = await _decide(service, "R-END", [SCHEDULE])
+    kept = await _decide(service, "R-KEEP", [EMAIL_AND_LETTER_ONLY])
+    for marker_id in ended["marker_ids"]:
+        lifted = await service.client.post(f"/markers/{marker_id}/lift", json={"reason": "r"})
+        assert lifted.status_code == 200, lifted.text
+    assert [e["decision_id"] for e in await _worklist(service)] == [kept["id"]]
+
+
 async def test_the_reader_may_not_read_the_worklist(service: Service) -> None:
     refused = await service.client.get("/reviews", headers=service.bearer("reader"))
     assert refused.status_code == 403
