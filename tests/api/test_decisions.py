@@ -46,6 +46,8 @@ class Roles:
     decide: tuple[str, str]
     override: tuple[str, str]
     report_to: str
+    review: tuple[str, str]
+    appeal: tuple[str, str]
 
 
 # Below a step every member of staff may take, the only role left is a machine client's.
@@ -59,6 +61,8 @@ ROLES = {
         decide=("ccsm", "team_leader"),
         override=("chief_officer", "ccsm"),
         report_to="team_leader",
+        review=("ccsm", "team_leader"),
+        appeal=("chief_officer_governance", "chief_officer"),
     ),
     "wrexham": Roles(
         warn=("staff", "reader"),
@@ -69,6 +73,8 @@ ROLES = {
         decide=("service_manager", "team_manager"),
         override=("chief_officer_governance_customer", "service_manager"),
         report_to="line_manager",
+        review=("service_manager", "team_manager"),
+        appeal=("complaints_team", "staff"),
     ),
 }
 
@@ -248,6 +254,70 @@ async def test_a_customer_walked_up_the_ladder_with_the_right_role_at_each_step(
             "call_warning",
         ]
         assert case.json()["decisions"][0] == decision
+
+        # A review that varies it: the schedule opens a second morning.
+        schedule_id = next(
+            m["id"] for m in linked.json()["markers"] if m["kind"] == "telephone_schedule"
+        )
+        wider = {"windows": [{"days": ["tuesday", "thursday"], "start": "10:00", "end": "12:00"}]}
+        review = await _step_on(
+            service,
+            f"/decisions/{decision['id']}/reviews",
+            {
+                "outcome": "vary",
+                "reasons": "Calls have been courteous; a second morning is opened.",
+                "next_review_due": (to_london(utcnow()).date() + timedelta(days=90)).isoformat(),
+                "variations": [{"marker_id": schedule_id, "details": wider, "reason": "Reviewed."}],
+            },
+            roles.review,
+        )
+        assert review["step"] == "review" and review["about_id"] == decision["id"]
+        varied = await service.client.get(f"/markers/{schedule_id}")
+        assert varied.json()["version"] == 2
+        assert varied.json()["details"]["windows"] == wider["windows"]
+
+        # An appeal, recorded by whoever opened the letter, decided by the one person the
+        # policy names, who took no part in the decision.
+        appeal = await _step_on(
+            service,
+            f"/decisions/{decision['id']}/appeals",
+            {
+                "appeal_received_on": to_london(utcnow()).date().isoformat(),
+                "grounds": "The calls were about an urgent repair.",
+            },
+            roles.warn,
+        )
+        assert appeal["details"]["route"]["role"] == roles.appeal[0]
+        assert appeal["details"]["late"] is False
+        decided = await _step_on(
+            service,
+            f"/appeals/{appeal['id']}/decision",
+            {"outcome": "upheld", "reasons": "The decision was proportionate."},
+            roles.appeal,
+            subject="appeals-officer",
+        )
+        assert decided["details"]["outcome"] == "upheld"
+        assert "Public Services Ombudsman for Wales" in str(decided["details"])
+        steps = await service.client.get(f"/customers/{ref}/decisions")
+        assert [d["step"] for d in steps.json()["decisions"]][:2] == ["appeal", "review"]
+
+
+async def _step_on(
+    service: Service,
+    path: str,
+    body: dict[str, Any],
+    roles: tuple[str, str],
+    subject: str = "officer-0001",
+) -> dict[str, Any]:
+    """As `_step`, on a path of its own: refused for the role below, then recorded."""
+    below = service.bearer(roles[1], subject=subject)
+    refused = await service.client.post(path, json=body, headers=below)
+    assert refused.status_code == 403, (path, refused.text)
+    done = await service.client.post(
+        path, json=body, headers=service.bearer(roles[0], subject=subject)
+    )
+    assert done.status_code == 201, (path, done.text)
+    return dict(done.json())
 
 
 @pytest.mark.parametrize("profile", sorted(ROLES))
