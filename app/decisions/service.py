@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -590,17 +590,6 @@ def _renamed(error: ProblemError, index: int) -> ProblemError:
     return error
 
 
-async def _in_force(session: AsyncSession, customer_ref: str, now: datetime) -> list[Marker]:
-    rows = await session.execute(
-        select(*(getattr(MarkerRow, c) for c in MARKER_COLUMNS)).where(
-            MarkerRow.customer_ref == customer_ref,
-            MarkerRow.lifted_at.is_(None),
-            or_(MarkerRow.ends_at.is_(None), MarkerRow.ends_at > now),
-        )
-    )
-    return [marker_from_row(dict(r._mapping)) for r in rows]
-
-
 def _least_restrictive(
     context: ActionContext,
     profile: PolicyProfile,
@@ -747,7 +736,7 @@ async def make_formal_decision(
     overridden = _least_restrictive(
         context,
         profile,
-        await _in_force(session, customer_ref, now),
+        await restrictions.in_force(session, customer_ref, now),
         {m.id: i for i, m in enumerate(imposed)},
         command.override_reason,
         now,

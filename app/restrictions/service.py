@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
+from app.domain.lifecycle.least_restrictive import closed_for_good
 from app.domain.markers import Marker
 from app.domain.policy.profile import PolicyProfile
 from app.domain.policy.terms import check_terms, default_review_date, duplicates, suspension_end
@@ -251,10 +252,52 @@ async def vary_marker(
     faults = [f for f in faults if f[0] != "kind"]
     if faults:
         raise _rejected(faults)
+    await _keep_a_line_open(session, current, varied, now)
     await _save(
         session, context, row, MarkerChange(varied, MarkerAction.VARIED, command.reason), now
     )
     return varied
+
+
+async def in_force(session: AsyncSession, customer_ref: str, now: datetime) -> list[Marker]:
+    """The customer's markers in force now or still to come."""
+    rows = await session.execute(
+        select(*(getattr(MarkerRow, c) for c in MARKER_COLUMNS)).where(
+            MarkerRow.customer_ref == customer_ref,
+            MarkerRow.lifted_at.is_(None),
+            or_(MarkerRow.ends_at.is_(None), MarkerRow.ends_at > now),
+        )
+    )
+    return [marker_from_row(dict(r._mapping)) for r in rows]
+
+
+async def _keep_a_line_open(
+    session: AsyncSession, current: Marker, varied: Marker, now: datetime
+) -> None:
+    """Least restrictive: a variation may not be what closes the customer's last inbound
+    line for good. Closing every line is a formal decision's to make, with an override
+    (app/decisions); a variation of restrictions already closed that way by one is judged
+    by that decision, not refused here."""
+    others = [m for m in await in_force(session, current.customer_ref, now) if m.id != current.id]
+    if closed_for_good([*others, current], now):
+        return
+    closed = closed_for_good([*others, varied], now)
+    if closed:
+        raise policy_violation(
+            [
+                InvalidParam(
+                    name=f"channels.{c.channel.value}",
+                    reason=(
+                        f"closed for good{' for ' + c.service if c.service else ''} by "
+                        f"markers {', '.join(c.marker_ids)}: least restrictive, at least one "
+                        "line of contact stays open (closing every line is a formal decision "
+                        "with an override)"
+                    ),
+                )
+                for c in closed
+            ],
+            "That variation would leave the customer no way to reach us.",
+        )
 
 
 async def lift_marker(

@@ -706,3 +706,58 @@ async def test_a_correction_changes_only_what_the_recorder_wrote_down(clean_db: 
         )
         assert future.status_code == 422, future.text
         assert future.json()["invalid_params"][0]["name"] == "body.details.occurred_at"
+
+
+async def test_a_variation_may_not_be_what_closes_the_last_line(clean_db: str) -> None:
+    async with serve(clean_db) as service:
+        ids = [await _incident(service, "C-VARY-CLOSED")]
+        decided = await service.client.post(
+            "/customers/C-VARY-CLOSED/formal-decisions",
+            json=formal(
+                ids,
+                [
+                    _undated("social_media_block"),
+                    {
+                        **_undated("channel_limit"),
+                        "details": {"channels": ["email", "social_media"]},
+                    },
+                ],
+            ),
+        )
+        assert decided.status_code == 201, decided.text
+        limit = next(
+            m["id"]
+            for m in (await service.client.get(f"/decisions/{decided.json()['id']}")).json()[
+                "markers"
+            ]
+            if m["kind"] == "channel_limit"
+        )
+        closing = {"details": {"channels": ["social_media"]}, "reason": "Email abusive too."}
+        refused = await service.client.post(f"/markers/{limit}/variations", json=closing)
+        assert refused.status_code == 422, refused.text
+        assert "channels.email" in {p["name"] for p in refused.json()["invalid_params"]}
+        assert (await service.client.get(f"/markers/{limit}")).json()["version"] == 1
+        # A review that would vary it so is refused the same way when it applies (the
+        # second of a social-media block's two reviewers), and records nothing.
+        review = {
+            "outcome": "vary",
+            "reasons": "r",
+            "next_review_due": (to_london(utcnow()).date() + timedelta(days=60)).isoformat(),
+            "variations": [{"marker_id": limit, **closing}],
+        }
+        url = f"/decisions/{decided.json()['id']}/reviews"
+        first = await _post_as(service, url, review, "reviewer-1")
+        assert first.status_code == 201 and first.json()["state"] == "pending_second_reviewer"
+        second = await _post_as(service, url, review, "reviewer-2")
+        assert second.status_code == 422, second.text
+        steps = await service.client.get("/customers/C-VARY-CLOSED/decisions")
+        assert [d["step"] for d in steps.json()["decisions"]] == ["review", "formal_decision"]
+        assert (await service.client.get(f"/markers/{limit}")).json()["version"] == 1
+
+
+async def _post_as(
+    service: Service, path: str, body: dict[str, Any], subject: str
+) -> httpx.Response:
+    return await service.client.post(
+        path, json=body, headers=service.bearer("ccsm", subject=subject)
+    )
