@@ -128,6 +128,9 @@ class Action(StrEnum):
     # A formal decision that leaves the customer no open inbound channel (least restrictive).
     OVERRIDE_LEAST_RESTRICTIVE = "override_least_restrictive"
     READ_DECISIONS = "read_decisions"
+    # Events (app/events, app/webhooks): reading the feed, and managing webhook subscriptions.
+    READ_EVENTS = "read_events"
+    MANAGE_SUBSCRIPTIONS = "manage_subscriptions"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:
