@@ -3,6 +3,7 @@ days in all, then failed."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ def test_the_schedule_spans_about_three_days_then_gives_up() -> None:
 def test_delays_grow_and_never_shrink() -> None:
     delays = [next_delay(n, 0.0) for n in range(1, MAX_ATTEMPTS)]
     assert delays[0] == timedelta(seconds=5)
-    assert all(a is not None and b is not None and a <= b for a, b in zip(delays, delays[1:]))
+    assert all(a is not None and b is not None and a <= b for a, b in itertools.pairwise(delays))
 
 
 @given(st.integers(1, MAX_ATTEMPTS - 1), st.floats(-1.0, 1.0))
