@@ -65,7 +65,8 @@ class SubscriptionOut(BaseModel):
     status: SubscriptionStatus = Field(
         description="`active`; `paused` (events are kept and sent on resume); `disabled` "
         "by the service (it answered 410, or `webhook_disable_after_failed_events` events "
-        "in a row failed for good; resume to re-enable); `deleted` (its log is kept)."
+        "in a row failed for good; events are still kept for it: resume to send them, in "
+        "order); `deleted` (nothing more is kept for it; its log is)."
     )
     disabled_reason: Literal["gone", "failing"] | None
     created_at: LondonInstant

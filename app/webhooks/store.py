@@ -92,7 +92,7 @@ _PUBLISH = text(
         SELECT w.id, p.id, p.customer_ref, p.seq, 'pending', 0, :now
         FROM published p
         JOIN webhook_endpoints w
-          ON w.status IN ('active', 'paused')
+          ON w.status IN ('active', 'paused', 'disabled')
          AND (w.event_types IS NULL OR p.type = ANY (w.event_types))
         RETURNING 1
     )
