@@ -7,16 +7,16 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from app.auth import Action, ActionContext, authorise
 from app.deps import WriteSession
 from app.domain.events.cloudevent import envelope
-from app.domain.events.types import EventType
+from app.domain.events.types import CLOUDEVENTS_TYPE_PATTERN, EventType
 from app.persistence.outbox import event_of
 from app.persistence.tables import OutboxEventRow
-from app.problems import invalid, problem_responses
+from app.problems import problem_responses
 from app.reads.contract import CUSTOMER_REF_MAX
 
 router = APIRouter(tags=["Events"])
@@ -38,7 +38,35 @@ class CloudEvent(BaseModel):
     data: dict[str, Any]
 
 
+EXAMPLE_EVENT: dict[str, Any] = {
+    "specversion": "1.0",
+    "id": "0b9e6d1c-58a4-4f7e-8c3d-2a1b0c9d8e7f",
+    "source": "urn:contact-restrictions:flintshire",
+    "type": "contactrestrictions.marker.imposed",
+    "subject": "C-100234",
+    "time": "2026-07-01T09:31:00+01:00",
+    "datacontenttype": "application/json",
+    "partitionkey": "C-100234",
+    "sequence": "00000000000000000004",
+    "data": {
+        "marker_id": "5d2f9a7e-0c41-4b8e-a3f6-7e9b1c2d3a4f",
+        "kind": "telephone_schedule",
+        "version": 1,
+        "starts_at": "2026-07-01T09:31:00+01:00",
+        "ends_at": None,
+        "review_due": "2026-12-30",
+        "whole_council": True,
+        "lifted_at": None,
+        "link": "/markers/5d2f9a7e-0c41-4b8e-a3f6-7e9b1c2d3a4f",
+    },
+}
+
+
 class EventPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"events": [EXAMPLE_EVENT], "next": "1187"}]}
+    )
+
     events: list[CloudEvent]
     next: str = Field(
         description="Give as `after` next time: the cursor after the last event here (the "
@@ -62,24 +90,21 @@ async def event_feed(
     request: Request,
     db: WriteSession,
     after: Annotated[
-        str | None, Query(max_length=20, description="The `next` of the page before.")
+        str | None,
+        Query(pattern="^[0-9]{1,18}$", description="The `next` of the page before."),
     ] = None,
     customer_ref: Annotated[str | None, Query(min_length=1, max_length=CUSTOMER_REF_MAX)] = None,
     type: Annotated[
         str | None,
         Query(
-            max_length=100,
-            description="A CloudEvents type, e.g. contactrestrictions.marker.lifted.",
+            pattern=CLOUDEVENTS_TYPE_PATTERN,
+            description="One CloudEvents type, e.g. contactrestrictions.marker.lifted.",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     _: ActionContext = Depends(authorise(Action.READ_EVENTS)),
 ) -> dict[str, Any]:
-    cursor = 0
-    if after is not None:
-        if not after.isdigit():
-            raise invalid("query.after", "is not a cursor this feed gave")
-        cursor = int(after)
+    cursor = 0 if after is None else int(after)
     query = (
         select(OutboxEventRow)
         .where(OutboxEventRow.feed_position.is_not(None), OutboxEventRow.feed_position > cursor)
@@ -89,11 +114,7 @@ async def event_feed(
     if customer_ref is not None:
         query = query.where(OutboxEventRow.customer_ref == customer_ref)
     if type is not None:
-        try:
-            kind = EventType.from_cloudevents_type(type)
-        except ValueError:
-            raise invalid("query.type", "is not an event type of this service") from None
-        query = query.where(OutboxEventRow.type == kind.value)
+        query = query.where(OutboxEventRow.type == EventType.from_cloudevents_type(type).value)
     rows = list(await db.scalars(query))
     source: str = request.app.state.event_source
     last = rows[-1].feed_position if rows else cursor

@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
 from app.auth import Action, ActionContext, authorise
 from app.deps import Now, WriteSession
@@ -51,7 +51,7 @@ def _settings(request: Request) -> Settings:
         "one on this endpoint only. Events recorded from now on are sent."
     ),
     response_model=SubscriptionCreated,
-    responses=problem_responses(400, 422, 503),
+    responses=problem_responses(400, 408, 413, 422, 503),
 )
 async def create_subscription(
     body: CreateSubscription,
@@ -142,16 +142,16 @@ async def rotate_secret(
 
 @router.delete(
     "/subscriptions/{subscription_id}",
-    status_code=204,
     summary="Delete a subscription",
-    description="Nothing more is sent; the subscription and its delivery log are kept.",
+    description="Nothing more is sent or kept for it; the subscription (status `deleted`) "
+    "and its delivery log are kept. Deleting it again answers the same.",
+    response_model=SubscriptionOut,
     responses=problem_responses(404, 422, 503),
 )
 async def delete_subscription(
     subscription_id: SubscriptionId, db: WriteSession, at: Now, _: ActionContext = Depends(MANAGE)
-) -> Response:
-    await service.delete(db, subscription_id, at)
-    return Response(status_code=204)
+) -> dict[str, Any]:
+    return subscription_json(await service.delete(db, subscription_id, at), at)
 
 
 @router.get(
@@ -195,11 +195,28 @@ async def delivery_log(
     "for good whose time is in [`failed_from`, `failed_to`). Each is sent with its "
     "original `webhook-id`, so a receiver that already has it drops it.",
     response_model=Redelivered,
-    responses=problem_responses(404, 409, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
 )
 async def redeliver(
     subscription_id: SubscriptionId,
-    body: Redeliver,
+    body: Annotated[
+        Redeliver,
+        Body(
+            openapi_examples={
+                "one": {
+                    "summary": "One event",
+                    "value": {"event_id": "0b9e6d1c-58a4-4f7e-8c3d-2a1b0c9d8e7f"},
+                },
+                "failed": {
+                    "summary": "Every event that failed for good in a range",
+                    "value": {
+                        "failed_from": "2026-07-01T00:00:00+01:00",
+                        "failed_to": "2026-07-04T00:00:00+01:00",
+                    },
+                },
+            }
+        ),
+    ],
     db: WriteSession,
     at: Now,
     _: ActionContext = Depends(MANAGE),

@@ -6,51 +6,78 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
-from app.domain.events.types import EventType
+from app.domain.events.types import CLOUDEVENTS_TYPE_PATTERN, CLOUDEVENTS_TYPES, EventType
 from app.reads.marker_json import LondonInstant
 
-EVENT_TYPES = sorted(t.cloudevents_type for t in EventType)
+EVENT_TYPES = CLOUDEVENTS_TYPES
 URL_MAX = 2000
 
+_ID = "6f0d8b52-3c1e-4e8a-9a57-1f3c2b7d9e10"
+_EVENT = "0b9e6d1c-58a4-4f7e-8c3d-2a1b0c9d8e7f"
+_OUT: dict[str, Any] = {
+    "id": _ID,
+    "url": "https://crm.example.gov.uk/hooks/contact-restrictions",
+    "event_types": ["contactrestrictions.marker.imposed", "contactrestrictions.marker.lifted"],
+    "status": "active",
+    "disabled_reason": None,
+    "created_at": "2026-07-01T09:30:00+01:00",
+    "updated_at": "2026-07-01T09:30:00+01:00",
+    "previous_secret_valid_until": None,
+}
+_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-def _known_types(values: list[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    if not values:
-        raise ValueError("name at least one event type, or leave event_types out for all")
-    for value in values:
-        if value not in EVENT_TYPES:
-            raise ValueError(
-                f"{value} is not an event type; the types are {', '.join(EVENT_TYPES)}"
-            )
-    if len(set(values)) != len(values):
-        raise ValueError("give each type once")
-    return values
+
+EventTypeName = Annotated[str, StringConstraints(pattern=CLOUDEVENTS_TYPE_PATTERN)]
+
+
+def _once_each(values: list[str] | None) -> list[str] | None:
+    return None if values is None else list(dict.fromkeys(values))
 
 
 EventTypes = Annotated[
-    list[str] | None,
-    AfterValidator(_known_types),
+    Annotated[list[EventTypeName], Field(min_length=1, max_length=len(EVENT_TYPES) * 2)] | None,
+    AfterValidator(_once_each),
     Field(
         default=None,
-        max_length=len(EVENT_TYPES),
-        description="The CloudEvents types to receive, e.g. "
-        "`contactrestrictions.marker.imposed`; left out, every type (and any added later). "
-        "The types: " + ", ".join(f"`{t}`" for t in EVENT_TYPES) + ".",
+        description="The CloudEvents types to receive; left out (or null), every type, and "
+        "any added later.",
     ),
 ]
 
 
 class CreateSubscription(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://crm.example.gov.uk/hooks/contact-restrictions",
+                    "event_types": [
+                        "contactrestrictions.marker.imposed",
+                        "contactrestrictions.marker.lifted",
+                    ],
+                }
+            ]
+        },
+    )
 
     url: str = Field(
         min_length=1,
         max_length=URL_MAX,
-        description="Where to POST each event. https; a host that is, or resolves to, a "
-        "private, loopback or link-local address is refused (here and at each delivery).",
+        pattern=r"^https?://[^\s\x00-\x1f\x7f]+$",
+        description="Where to POST each event. The deployment's rules for webhooks refuse, as "
+        "a policy-violation, a URL that is not https (outside development), carries "
+        "credentials, has no host or a bad port, or names a host that is (or, at each "
+        "delivery, resolves to) a private, loopback or link-local address.",
     )
     event_types: EventTypes
 
@@ -59,6 +86,8 @@ SubscriptionStatus = Literal["active", "paused", "disabled", "deleted"]
 
 
 class SubscriptionOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_OUT]})
+
     id: uuid.UUID
     url: str
     event_types: list[str] | None = Field(description="Null: every type.")
@@ -77,6 +106,8 @@ class SubscriptionOut(BaseModel):
 
 
 class SubscriptionCreated(SubscriptionOut):
+    model_config = ConfigDict(json_schema_extra={"examples": [{**_OUT, "secret": _SECRET}]})
+
     secret: str = Field(
         description="The signing secret (`whsec_` and base64), shown this once: verify each "
         "delivery's `webhook-signature` with it (Standard Webhooks)."
@@ -84,10 +115,24 @@ class SubscriptionCreated(SubscriptionOut):
 
 
 class SubscriptionList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"subscriptions": [_OUT]}]})
+
     subscriptions: list[SubscriptionOut]
 
 
 class SecretRotated(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _ID,
+                    "secret": _SECRET,
+                    "previous_secret_valid_until": "2026-07-02T09:30:00+01:00",
+                }
+            ]
+        }
+    )
+
     id: uuid.UUID
     secret: str = Field(description="The new secret, shown this once.")
     previous_secret_valid_until: LondonInstant = Field(
@@ -109,37 +154,76 @@ class AttemptOut(BaseModel):
 
 
 class DeliveryLog(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "attempts": [
+                        {
+                            "id": 41,
+                            "event_id": _EVENT,
+                            "attempt": 1,
+                            "attempted_at": "2026-07-01T09:31:02+01:00",
+                            "status_code": 503,
+                            "latency_ms": 84,
+                            "outcome": "http_error",
+                        },
+                        {
+                            "id": 42,
+                            "event_id": _EVENT,
+                            "attempt": 2,
+                            "attempted_at": "2026-07-01T09:31:08+01:00",
+                            "status_code": 204,
+                            "latency_ms": 31,
+                            "outcome": "delivered",
+                        },
+                    ],
+                    "next": None,
+                }
+            ]
+        }
+    )
+
     attempts: list[AttemptOut]
     next: str | None = Field(description="Give as `after` for the next page; null at the end.")
 
 
-class Redeliver(BaseModel):
-    """One event (`event_id`), or every event that failed for good whose time is in
-    [`failed_from`, `failed_to`)."""
+class RedeliverOne(BaseModel):
+    """One event, delivered or failed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"event_id": _EVENT}]}
+    )
 
-    event_id: uuid.UUID | None = None
-    failed_from: datetime | None = None
-    failed_to: datetime | None = None
+    event_id: uuid.UUID
 
-    @model_validator(mode="after")
-    def _one_or_range(self) -> Redeliver:
-        ranged = self.failed_from is not None or self.failed_to is not None
-        if (self.event_id is None) == (not ranged):
-            raise ValueError("give event_id, or failed_from and failed_to, not both")
-        if ranged:
-            if self.failed_from is None or self.failed_to is None:
-                raise ValueError("give both failed_from and failed_to")
-            for value in (self.failed_from, self.failed_to):
-                if value.tzinfo is None:
-                    raise ValueError("give times with an offset")
-            if self.failed_to <= self.failed_from:
-                raise ValueError("failed_to must be after failed_from")
-        return self
+
+class RedeliverFailed(BaseModel):
+    """Every event that failed for good whose time is in [`failed_from`, `failed_to`); a
+    range that ends before it starts holds none."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "failed_from": "2026-07-01T00:00:00+01:00",
+                    "failed_to": "2026-07-04T00:00:00+01:00",
+                }
+            ]
+        },
+    )
+
+    failed_from: AwareDatetime
+    failed_to: AwareDatetime
+
+
+Redeliver = RedeliverOne | RedeliverFailed
 
 
 class Redelivered(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"queued": 3}]})
+
     queued: int = Field(description="How many events will be sent again, in order.")
 
 

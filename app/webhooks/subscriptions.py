@@ -15,9 +15,9 @@ from app.domain.events.addresses import Refused, check_url
 from app.domain.events.signing import SECRET_BYTES, secret_from_bytes
 from app.domain.events.types import EventType
 from app.persistence.tables import WebhookAttemptRow, WebhookEndpointRow
-from app.problems import ProblemError, conflict, invalid, not_found
+from app.problems import InvalidParam, ProblemError, conflict, not_found, policy_violation
 from app.settings import Settings
-from app.webhooks.schemas import CreateSubscription, Redeliver
+from app.webhooks.schemas import CreateSubscription, Redeliver, RedeliverOne
 
 
 def new_secret() -> str:
@@ -32,7 +32,7 @@ def checked_url(url: str, settings: Settings) -> str:
             allow_private=settings.webhook_allow_private_addresses,
         )
     except Refused as refused:
-        raise invalid("body.url", str(refused)) from None
+        raise policy_violation([InvalidParam(name="body.url", reason=str(refused))]) from None
     return url
 
 
@@ -115,11 +115,13 @@ async def rotate(
     return row, fresh
 
 
-async def delete(session: AsyncSession, endpoint_id: uuid.UUID, now: datetime) -> None:
+async def delete(
+    session: AsyncSession, endpoint_id: uuid.UUID, now: datetime
+) -> WebhookEndpointRow:
     row = await found(session, endpoint_id, lock=True)
-    if row.status == "deleted":
-        return
-    row.status, row.deleted_at, row.updated_at = "deleted", now, now
+    if row.status != "deleted":
+        row.status, row.deleted_at, row.updated_at = "deleted", now, now
+    return row
 
 
 async def attempts(
@@ -169,7 +171,7 @@ async def redeliver(
     webhook-id, which is the event's id, the same as the first time."""
     row = await found(session, endpoint_id, lock=True)
     _not_deleted(row)
-    if command.event_id is not None:
+    if isinstance(command, RedeliverOne):
         keys = {"endpoint": endpoint_id, "event": command.event_id, "now": now}
         status = (await session.execute(_OWED, keys)).scalar_one_or_none()
         if status is None:

@@ -161,7 +161,8 @@ async def test_delete_is_soft_and_redelivery_resends_with_the_same_id(clean_db: 
         )
         assert both.status_code == 422
         deleted = await service.client.delete(one)
-        assert deleted.status_code == 204
+        assert deleted.status_code == 200
+        assert deleted.json()["status"] == "deleted"
         await customer_story(service, "AFTER")
         await asyncio.sleep(0.4)
         assert len(receiver.requests) == 6

@@ -3,6 +3,7 @@ change is recorded (app/persistence/changes.py)."""
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 # CloudEvents `type` is reverse-DNS-like; the prefix names this service.
@@ -29,3 +30,8 @@ class EventType(StrEnum):
         if not value.startswith(TYPE_PREFIX):
             raise ValueError(f"{value} is not an event type of this service")
         return cls(value[len(TYPE_PREFIX) :])
+
+
+CLOUDEVENTS_TYPES = sorted(t.cloudevents_type for t in EventType)
+# Any one of the types, as JSON Schema can state it (the API's `pattern`).
+CLOUDEVENTS_TYPE_PATTERN = "^(" + "|".join(re.escape(t) for t in CLOUDEVENTS_TYPES) + ")$"
