@@ -169,7 +169,9 @@ async def redeliver(
     """Queue events again: each goes back in its customer's line at its own place, so it
     is sent before that customer's later events still owed. The receiver dedupes by
     webhook-id, which is the event's id, the same as the first time."""
-    row = await found(session, endpoint_id, lock=True)
+    # Not locked: the dispatcher updates a delivery and then its endpoint, so taking the
+    # endpoint first here could deadlock with it; only the deliveries change.
+    row = await found(session, endpoint_id)
     _not_deleted(row)
     if isinstance(command, RedeliverOne):
         keys = {"endpoint": endpoint_id, "event": command.event_id, "now": now}

@@ -31,7 +31,7 @@ def _secret() -> str:
 
 # The library parses the body as JSON once it has verified it, as a receiver would.
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(),
+    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
     lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
     max_leaves=20,
 )
