@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 class Delivery:
     headers: dict[str, str]
     body: bytes
+    path: str = "/"
+    at: float = 0.0
 
     @property
     def event(self) -> dict[str, Any]:
@@ -63,7 +66,7 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        delivery = Delivery(headers, body)
+        delivery = Delivery(headers, body, scope["path"], time.monotonic())
         self.requests.append(delivery)
         message_id = headers.get("webhook-id", "")
         self.in_flight[message_id] = self.in_flight.get(message_id, 0) + 1

@@ -233,3 +233,45 @@ async def test_nothing_is_lost_while_the_dispatcher_is_away(clean_db: str) -> No
         async with serve(clean_db, **EVENTS):
             await until(lambda: len(receiver.accepted) == 5)
     assert per_customer(receiver.accepted) == {"WAITING": [1, 2, 3, 4, 5]}
+
+
+def _first_then_ok(status: int, retry_after: str | None) -> Any:
+    answered: list[int] = []
+
+    def answer(_event: dict[str, Any]) -> tuple[int, str | None] | None:
+        answered.append(status)
+        return (status, retry_after) if len(answered) == 1 else None
+
+    return answer
+
+
+async def test_a_redirect_is_a_failure_and_is_not_followed(clean_db: str) -> None:
+    receiver = Receiver(answer=_first_then_ok(307, None))
+    async with receiving(receiver), serve(clean_db, **EVENTS) as service:
+        subscription = await subscribe(service, receiver)
+        imposed = await service.client.post(
+            "/customers/MOVED/markers", json=marker("read_and_file")
+        )
+        assert imposed.status_code == 201
+        await until(lambda: len(receiver.accepted) == 1)
+        log = await service.client.get(f"/subscriptions/{subscription['id']}/attempts")
+    assert [(a["status_code"], a["outcome"]) for a in log.json()["attempts"]] == [
+        (307, "http_error"),
+        (204, "delivered"),
+    ]
+    assert [r.path for r in receiver.requests] == ["/hooks", "/hooks"]
+
+
+async def test_a_503_with_retry_after_waits_that_long(clean_db: str) -> None:
+    # The schedule's first delay here is 50 microseconds; Retry-After asks for a second.
+    receiver = Receiver(answer=_first_then_ok(503, "1"))
+    async with receiving(receiver), serve(clean_db, **EVENTS) as service:
+        await subscribe(service, receiver)
+        imposed = await service.client.post(
+            "/customers/BUSY-1/markers", json=marker("read_and_file")
+        )
+        assert imposed.status_code == 201
+        await until(lambda: len(receiver.accepted) == 1)
+    first, second = receiver.requests
+    assert second.at - first.at >= 1.0
+    assert first.headers["webhook-id"] == second.headers["webhook-id"]
