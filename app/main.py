@@ -139,7 +139,9 @@ def create_app(
         app.state.snapshot, app.state.database, app.state.reads = snapshot, database, reads
         app.state.feed = feed
         feed.start()
-        dispatcher = Dispatcher(database, dsn, settings, app.state.event_source, clock=clock)
+        dispatcher = Dispatcher(
+            database, dsn, settings, app.state.event_source, metrics, clock=clock
+        )
         app.state.dispatcher = dispatcher
         if settings.dispatcher_enabled:
             dispatcher.start()

@@ -21,6 +21,7 @@ import orjson
 from app.domain.events.cloudevent import envelope
 from app.domain.events.retry import next_delay
 from app.domain.time.clock import utcnow
+from app.observability.metrics import Metrics
 from app.persistence.changes import CHANGES_CHANNEL
 from app.persistence.db import DATABASE_ERRORS, Database
 from app.settings import Settings
@@ -37,9 +38,11 @@ class Dispatcher:
         dsn: str,
         settings: Settings,
         source: str,
+        metrics: Metrics,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.database = database
+        self.metrics = metrics
         self.dsn = dsn
         self.settings = settings
         self.source = source
@@ -135,6 +138,7 @@ class Dispatcher:
             )
             published = await store.publish(session, now)
             claims = await store.claim(session, now, room, lease, utcnow())
+        self.metrics.events_published.inc(published)
         for claim in claims:
             task = asyncio.create_task(self._deliver(claim))
             self._in_flight.add(task)
@@ -159,6 +163,8 @@ class Dispatcher:
             allow_private=self.settings.webhook_allow_private_addresses,
             require_https=self.settings.webhook_require_https,
         )
+        self.metrics.webhook_attempts.labels(result.outcome).inc()
+        self.metrics.webhook_latency.observe(result.latency_ms / 1000)
         try:
             await self._record(claim, result)
         except DATABASE_ERRORS as error:

@@ -94,6 +94,10 @@ async def test_every_event_arrives_once_in_order_through_a_flaky_slow_receiver(
         log = await service.client.get(
             f"/subscriptions/{subscription['id']}/attempts", params={"limit": 1000}
         )
+        metrics = (await service.client.get("/metrics")).text
+    assert 'crs_webhook_attempts_total{outcome="delivered"}' in metrics
+    assert 'crs_webhook_attempts_total{outcome="http_error"}' in metrics
+    assert "crs_events_published_total 30.0" in metrics
     # Every event once after dedupe, as the feed has it, and signed so the library verifies.
     assert receiver.unverified == 0
     assert sorted(e["id"] for e in receiver.accepted) == sorted(e["id"] for e in published)
