@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     # Private, loopback and link-local addresses are refused, when subscribing and again at
     # each delivery (SSRF), unless this allows them (development and tests).
     webhook_allow_private_addresses: bool = False
+    # A PEM bundle of certificate authorities to trust for webhook endpoints, as well as the
+    # usual ones (a council's own CA for its CRM's endpoint).
+    webhook_ca_file: Path | None = None
     # After this many events in a row fail for good, the endpoint is disabled.
     webhook_disable_after_failed_events: int = Field(default=5, ge=1, le=1000)
     # After a rotation the old secret signs too, for this long.

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import ssl
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -56,7 +57,12 @@ class Dispatcher:
         self._random = random.Random()
 
     def start(self) -> None:
+        verify: ssl.SSLContext | bool = True
+        if self.settings.webhook_ca_file is not None:
+            verify = ssl.create_default_context()
+            verify.load_verify_locations(cafile=self.settings.webhook_ca_file)
         self._client = httpx.AsyncClient(
+            verify=verify,
             follow_redirects=False,
             timeout=self.settings.webhook_timeout_seconds,
             # The receiver sees this service, not a browser; no cookies kept between calls.
