@@ -155,6 +155,11 @@ def dev() -> None:
     from app.persistence.embedded import start_local_database, stop_started
     from app.persistence.migrations import upgrade_to_head
 
+    # Development only: webhooks to a receiver on this machine, over http
+    # (examples/webhook_receiver.py). `crs serve` keeps both refusals.
+    os.environ.setdefault("WEBHOOK_REQUIRE_HTTPS", "false")
+    os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
+    get_settings.cache_clear()
     settings = _settings()
     url = settings.database_url
     issuer: DevIssuer | None = None

@@ -23,6 +23,7 @@ from app.decisions.router import router as decisions_router
 from app.domain.lifecycle.policy import load_lifecycle, with_lapse
 from app.domain.policy.profile import PolicyProfile, load_profile
 from app.domain.time.clock import utcnow
+from app.events.router import router as events_router
 from app.identity import Authenticator, IdentityConfig
 from app.incidents.router import router as incidents_router
 from app.observability.metrics import Metrics
@@ -45,6 +46,8 @@ from app.web.bodylimit import BodyLimit
 from app.web.http_edges import HeadAsGet, SafeHeaders, with_cors
 from app.web.idempotency import Idempotency
 from app.web.openapi import build_openapi
+from app.webhooks.dispatcher import Dispatcher
+from app.webhooks.router import router as webhooks_router
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +76,11 @@ TAGS = [
     {
         "name": "Access",
         "description": "The dry run: may these roles take this action? Nothing is changed.",
+    },
+    {
+        "name": "Events",
+        "description": "What changed, as CloudEvents: the feed to poll, and signed webhooks "
+        "to subscribe to (admin).",
     },
     {"name": "Operations", "description": "Liveness and readiness."},
 ]
@@ -139,6 +147,12 @@ def create_app(
         app.state.snapshot, app.state.database, app.state.reads = snapshot, database, reads
         app.state.feed = feed
         feed.start()
+        dispatcher = Dispatcher(
+            database, dsn, settings, app.state.event_source, metrics, clock=clock
+        )
+        app.state.dispatcher = dispatcher
+        if settings.dispatcher_enabled:
+            dispatcher.start()
         if gate.authenticator is None:
             log.error("no identity provider is configured (OIDC_ISSUER): every request refused")
         else:
@@ -154,6 +168,7 @@ def create_app(
         finally:
             if gate.authenticator is not None:
                 await gate.authenticator.aclose()
+            await dispatcher.stop()
             await feed.stop()
             await reads.close()
             await database.close()
@@ -181,6 +196,9 @@ def create_app(
     app.state.lifecycle = with_lapse(load_lifecycle(profile.name), settings.lapse_override)
     app.state.gate = gate
     app.state.clock = clock
+    app.state.event_source = (
+        settings.event_source or f"urn:contact-restrictions:{profile.name.value}"
+    )
     problem_handlers.install(app)
     app.include_router(checks_router)
     app.include_router(restrictions_router)
@@ -189,6 +207,8 @@ def create_app(
     app.include_router(appeals_router)
     app.include_router(reviews_router)
     app.include_router(access_router)
+    app.include_router(events_router)
+    app.include_router(webhooks_router)
     app.include_router(health_router)
     app.add_api_route("/metrics", _metrics_endpoint, include_in_schema=False)
     configure_tracing(app)

@@ -123,6 +123,35 @@ class Settings(BaseSettings):
     oidc_token_cache_max_entries: int = Field(default=10_000, ge=1, le=1_000_000)
     oidc_token_cache_max_ttl_seconds: float = Field(default=300.0, gt=0, le=86_400)
 
+    # Events (issue 16): the outbox's dispatcher and its webhooks.
+    event_source: str | None = Field(
+        default=None,
+        description="CloudEvents `source` of every event; unset: urn:contact-restrictions:<profile>.",
+    )
+    dispatcher_enabled: bool = True
+    # The dispatcher wakes on NOTIFY, and polls at least this often whatever it hears.
+    dispatcher_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    dispatcher_concurrency: int = Field(default=16, ge=1, le=256)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    # Multiplies every delay of the retry schedule (app/domain/events/retry.py): tests
+    # shorten it; production keeps 1.
+    webhook_retry_scale: float = Field(default=1.0, gt=0, le=1)
+    # Webhooks must be https; off only for development and tests on loopback.
+    webhook_require_https: bool = True
+    # Private, loopback and link-local addresses are refused, when subscribing and again at
+    # each delivery (SSRF), unless this allows them (development and tests).
+    webhook_allow_private_addresses: bool = False
+    # A PEM bundle of certificate authorities to trust for webhook endpoints, as well as the
+    # usual ones (a council's own CA for its CRM's endpoint).
+    webhook_ca_file: Path | None = None
+    # After this many events in a row fail for good, the endpoint is disabled.
+    webhook_disable_after_failed_events: int = Field(default=5, ge=1, le=1000)
+    # After a rotation the old secret signs too, for this long.
+    webhook_rotation_overlap_seconds: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
+    # How far back the dispatcher looks for markers that ended by time without their event
+    # (an outage longer than this loses those expiry events; the markers still end).
+    event_expiry_lookback_seconds: float = Field(default=7 * 86_400.0, gt=0, le=90 * 86_400)
+
     @field_validator("oidc_issuer", "oidc_audience", "oidc_jwks_url", "oidc_client_id")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:

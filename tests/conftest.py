@@ -30,7 +30,10 @@ from tests.issuer import ALL_ROLES, TestIssuer, stop_test_issuer, test_issuer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = "crs_test"
-TABLES = "idempotency_keys, worklist_items, decisions, incidents, contacts, marker_versions, markers, customers"
+TABLES = (
+    "idempotency_keys, webhook_attempts, webhook_deliveries, webhook_endpoints, outbox_events, "
+    "worklist_items, decisions, incidents, contacts, marker_versions, markers, customers"
+)
 
 
 def _admin_url() -> str:

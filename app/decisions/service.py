@@ -50,6 +50,7 @@ from app.domain.time.london import to_london
 from app.domain.vocabulary import Action, MarkerKind
 from app.persistence.changes import record_change
 from app.persistence.marker_rows import MARKER_COLUMNS, marker_from_row
+from app.persistence.outbox import decision_recorded
 from app.persistence.tables import (
     CustomerRow,
     DecisionRow,
@@ -245,9 +246,8 @@ async def _write(
     )
     session.add(row)
     await session.flush()
-    if not markers:
-        # No marker changes; announced so that the change feed sees the customer's file move.
-        await record_change(session, context, customer_ref, now)
+    # Its event, after the events of any markers it imposed (app/domain/events).
+    await record_change(session, context, customer_ref, now, event=decision_recorded(row, now))
     return row
 
 

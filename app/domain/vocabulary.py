@@ -136,6 +136,9 @@ class Action(StrEnum):
     # Reviewing a formal decision (app/reviews), and the worklist of reviews due and overdue.
     REVIEW_DECISION = "review_decision"
     READ_REVIEWS = "read_reviews"
+    # Events (app/events, app/webhooks): reading the feed, and managing webhook subscriptions.
+    READ_EVENTS = "read_events"
+    MANAGE_SUBSCRIPTIONS = "manage_subscriptions"
 
 
 # A role's name as a policy profile declares it (profiles/*.toml, [roles]). Not a closed set:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
+from app.domain.events.payloads import incident_recorded
 from app.domain.lifecycle.faults import Fault, FaultCode
 from app.domain.lifecycle.incidents import (
     NOTE_MAX_LENGTH,
@@ -242,8 +243,16 @@ async def record_incident(
     )
     session.add(row)
     await session.flush()
-    # No marker changes; announced so that the change feed (and later the outbox) sees it.
-    await record_change(session, context, customer_ref, now)
+    # No marker changes; announced so that the change feed and the outbox see it.
+    await record_change(
+        session,
+        context,
+        customer_ref,
+        now,
+        event=incident_recorded(
+            row.id, row.category, row.behaviours, row.channel, row.occurred_at, now
+        ),
+    )
     return row
 
 

@@ -100,6 +100,22 @@ class Metrics:
             buckets=(0.01, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
             registry=r,
         )
+        # Labels are the outcome only: never an endpoint's URL or a customer.
+        self.webhook_attempts = Counter(
+            "crs_webhook_attempts",
+            "Webhook delivery attempts by outcome (delivered, http_error, timeout, ...).",
+            ("outcome",),
+            registry=r,
+        )
+        self.webhook_latency = Histogram(
+            "crs_webhook_attempt_seconds",
+            "Time a webhook delivery attempt took.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30),
+            registry=r,
+        )
+        self.events_published = Counter(
+            "crs_events_published", "Events given their place in the feed.", registry=r
+        )
         self.pool_in_use = Gauge(
             "crs_db_pool_connections_in_use", "Database connections in use.", ("pool",), registry=r
         )

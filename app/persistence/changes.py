@@ -1,9 +1,10 @@
 """The change recorder: every write ends here, inside its own transaction.
 
-It keeps the version row of a changed marker (its history) and announces the change with
-NOTIFY, so that every replica's snapshot follows. NOTIFY is delivered only if the
-transaction commits, and after it does. The audit log and the event outbox join here, in
-the same transaction, when they arrive (docs/architecture.md)."""
+It keeps the version row of a changed marker (its history), writes the change's event to
+the outbox (app/persistence/outbox.py; app/webhooks relays it), and announces the change
+with NOTIFY, so that every replica's snapshot follows. NOTIFY is delivered only if the
+transaction commits, and after it does. The audit log joins here, in the same
+transaction, when it arrives (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
+from app.domain.events.payloads import Occurrence, marker_changed
+from app.domain.events.types import EventType
 from app.domain.markers import Marker
+from app.persistence import outbox
 from app.persistence.marker_rows import stored_state
 from app.persistence.tables import MarkerVersionRow
 
@@ -27,6 +30,17 @@ class MarkerAction(StrEnum):
     IMPOSED = "imposed"
     VARIED = "varied"
     LIFTED = "lifted"
+
+    @property
+    def event_type(self) -> EventType:
+        return _MARKER_EVENTS[self]
+
+
+_MARKER_EVENTS = {
+    MarkerAction.IMPOSED: EventType.MARKER_IMPOSED,
+    MarkerAction.VARIED: EventType.MARKER_VARIED,
+    MarkerAction.LIFTED: EventType.MARKER_LIFTED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +58,12 @@ async def record_change(
     customer_ref: str,
     at: datetime,
     change: MarkerChange | None = None,
+    event: Occurrence | None = None,
 ) -> None:
     """Record what changed for one customer: the marker's new version with who acted (from
-    the action's context) and why, then the announcement. A change with no marker (a
-    preference, a recorded contact) is only announced."""
+    the action's context) and why, its event in the outbox, then the announcement. A change
+    with no marker (a preference, an incident, a decision record) gives its own `event`;
+    one with neither (a recorded contact) is only announced."""
     if change is not None:
         marker = change.marker
         session.add(
@@ -63,9 +79,9 @@ async def record_change(
                 state=stored_state(marker),
             )
         )
-    await session.execute(
-        text("SELECT pg_notify(:channel, :ref)"), {"channel": CHANGES_CHANNEL, "ref": customer_ref}
-    )
+        if event is None:
+            event = marker_changed(change.action.event_type, marker, at)
+    await outbox.append(session, customer_ref, event, CHANGES_CHANNEL)
     recorded = session.info.setdefault(_CHANGED, {}).setdefault(customer_ref, [])
     if change is not None:
         recorded.append(change.marker)

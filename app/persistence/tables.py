@@ -1,5 +1,6 @@
-"""Tables for customers, markers, their version history, recorded contacts, incidents, and
-the decision records of the escalation ladder."""
+"""Tables for customers, markers, their version history, recorded contacts, incidents, the
+decision records of the escalation ladder, and events: the outbox, webhook endpoints, their
+delivery queue and log."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -39,6 +42,9 @@ class CustomerRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False
     )
+    # The customer's last event's sequence number, taken under this row's lock so that a
+    # customer's events are numbered in commit order (app/persistence/outbox.py).
+    event_seq: Mapped[int] = mapped_column(BigInteger, server_default="0", nullable=False)
 
     __table_args__ = (CheckConstraint("preferred_language IN ('en', 'cy')", name="language"),)
 
@@ -258,3 +264,119 @@ class IdempotencyKeyRow(Base):
         Index("ix_idempotency_keys_expires_at", "expires_at"),
         CheckConstraint("state IN ('in_flight', 'committed', 'done')", name="state"),
     )
+
+
+class OutboxEventRow(Base):
+    """An event, written in the same transaction as the change it announces. Never changed
+    (a trigger refuses it; migration 0009) except to be given its place in the feed, once,
+    by the dispatcher, in commit order."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # Insertion order, which is not commit order: only the dispatcher's publishing uses it.
+    position: Mapped[int] = mapped_column(BigInteger, Identity(), nullable=False, unique=True)
+    customer_ref: Mapped[str] = mapped_column(
+        String(64), ForeignKey("customers.customer_ref"), nullable=False
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    type: Mapped[str] = mapped_column(String(64), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    once_for: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    feed_position: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+
+    __table_args__ = (
+        UniqueConstraint("customer_ref", "seq", name="uq_outbox_customer_seq"),
+        Index(
+            "uq_outbox_once",
+            "type",
+            "once_for",
+            unique=True,
+            postgresql_where=text("once_for IS NOT NULL"),
+        ),
+        Index("ix_outbox_unpublished", "position", postgresql_where=text("feed_position IS NULL")),
+        Index("ix_outbox_customer_feed", "customer_ref", "feed_position"),
+    )
+
+
+class WebhookEndpointRow(Base):
+    """A subscription: where to POST which events, signed with which secret. Its state
+    (paused, disabled, deleted, the secret) is the service's configuration, changed in
+    place; what was delivered is kept in the log, and a deleted endpoint keeps it."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    event_types: Mapped[list[str] | None] = mapped_column(ARRAY(String(64)))
+    secret: Mapped[str] = mapped_column(Text, nullable=False)
+    previous_secret: Mapped[str | None] = mapped_column(Text)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(32))
+    failed_in_a_row: Mapped[int] = mapped_column(Integer, server_default="0", nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(255), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('active', 'paused', 'disabled', 'deleted')", name="endpoint_status"
+        ),
+    )
+
+
+class WebhookDeliveryRow(Base):
+    """One event owed to one endpoint: the dispatcher's queue."""
+
+    __tablename__ = "webhook_deliveries"
+
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_endpoints.id"), primary_key=True
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("outbox_events.id"), primary_key=True
+    )
+    customer_ref: Mapped[str] = mapped_column(String(64), nullable=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0", nullable=False)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="delivery_status"),
+        Index(
+            "ix_deliveries_pending",
+            "endpoint_id",
+            "customer_ref",
+            "seq",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class WebhookAttemptRow(Base):
+    """Each delivery attempt, appended: the endpoint's delivery log."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_endpoints.id"), nullable=False
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("outbox_events.id"), nullable=False
+    )
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    outcome: Mapped[str] = mapped_column(String(32), nullable=False)
+
+    __table_args__ = (Index("ix_attempts_endpoint", "endpoint_id", "id"),)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
+from app.domain.events.payloads import preferences_changed
 from app.domain.lifecycle.least_restrictive import closed_for_good
 from app.domain.markers import Marker
 from app.domain.policy.profile import PolicyProfile
@@ -176,9 +177,15 @@ async def _save(
 
 
 async def _locked_marker(session: AsyncSession, marker_id: uuid.UUID) -> MarkerRow:
-    row = await session.get(MarkerRow, marker_id, with_for_update=True)
-    if row is None:
+    """The marker, locked after its customer: every write takes the customer's lock first
+    (the outbox numbers a customer's events under it), so the two are always taken in the
+    same order and two writes cannot wait on each other."""
+    found = await session.get(MarkerRow, marker_id)
+    if found is None:
         raise not_found(f"marker {marker_id}")
+    await _lock_customer(session, found.customer_ref)
+    row = await session.get(MarkerRow, marker_id, with_for_update=True, populate_existing=True)
+    assert row is not None  # markers are never deleted
     return row
 
 
@@ -362,7 +369,9 @@ async def set_preferences(
             set_={"preferred_language": language, "updated_at": func.now()},
         )
     )
-    await record_change(session, context, customer_ref, now)
+    await record_change(
+        session, context, customer_ref, now, event=preferences_changed(customer_ref, language, now)
+    )
 
 
 async def record_contact(

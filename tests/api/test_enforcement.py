@@ -97,6 +97,36 @@ async def _attempt(
         return [await client.post(f"/decisions/{decided.json()['id']}/reviews", json=review)]
     if action is Action.READ_REVIEWS:
         return [await client.get("/reviews"), await client.get("/reviews?state=due&limit=5")]
+    if action is Action.READ_EVENTS:
+        return [
+            await client.get("/events"),
+            await client.get(f"/events?customer_ref={ref}&type=contactrestrictions.marker.imposed"),
+        ]
+    if action is Action.MANAGE_SUBSCRIPTIONS:
+        # Each route tried on a subscription of its own, made by the full-access client,
+        # so that a refused role is refused by every route, not only the first.
+        made = await service.client.post(
+            "/subscriptions", json={"url": f"https://hooks.example.com/{role}"}
+        )
+        assert made.status_code == 201, made.text
+        one = f"/subscriptions/{made.json()['id']}"
+        return [
+            await client.post("/subscriptions", json={"url": "https://hooks.example.com/x"}),
+            await client.get("/subscriptions"),
+            await client.get(one),
+            await client.post(f"{one}/pause"),
+            await client.post(f"{one}/resume"),
+            await client.post(f"{one}/secret-rotations"),
+            await client.get(f"{one}/attempts"),
+            await client.post(
+                f"{one}/redeliveries",
+                json={
+                    "failed_from": "2026-01-01T00:00:00+00:00",
+                    "failed_to": "2026-02-01T00:00:00+00:00",
+                },
+            ),
+            await client.delete(one),
+        ]
     if action in LADDER:
         # A customer of its own: a telephone restriction would conflict with the
         # suspension imposed directly above.

@@ -29,6 +29,9 @@ PER_KIND = (Action.IMPOSE_MARKER, Action.VARY_MARKER, Action.LIFT_MARKER)
 Perm = tuple[Action, MarkerKind | None]
 
 READS: frozenset[Perm] = frozenset({(Action.READ_RESTRICTIONS, None), (Action.CHECK_CONTACT, None)})
+# The event feed: ids, kinds and times of what changed, no free text. Whoever reads the
+# restrictions may follow their changes (a CRM polls it instead of taking webhooks).
+FEED: frozenset[Perm] = frozenset({(Action.READ_EVENTS, None)})
 # The dry run: asking what any roles may do, without trying it.
 EVALUATE: frozenset[Perm] = frozenset({(Action.EVALUATE_ACCESS, None)})
 # Every member of staff: the reads, a marker with its history, the preferred language,
@@ -36,6 +39,7 @@ EVALUATE: frozenset[Perm] = frozenset({(Action.EVALUATE_ACCESS, None)})
 # and asking the dry run.
 STAFF: frozenset[Perm] = (
     READS
+    | FEED
     | EVALUATE
     | {
         (Action.READ_MARKER, None),
@@ -91,11 +95,12 @@ APPEAL: frozenset[Perm] = frozenset({(Action.DECIDE_APPEAL, None)})
 ANNUAL: frozenset[Perm] = frozenset({(Action.READ_ANNUAL_REVIEW, None)})
 # `reader` and `contact_recorder` are services with one job each: no dry run for them.
 MACHINES: dict[str, frozenset[Perm]] = {
-    "reader": READS,
+    "reader": READS | FEED,
     # Records for a member of staff (telephony, a CRM's incident form); reads nothing back.
     "contact_recorder": frozenset({(Action.RECORD_CONTACT, None), (Action.RECORD_INCIDENT, None)}),
     # The auditor reads the record, incidents included; the reader only needs the answer.
     "auditor": READS
+    | FEED
     | EVALUATE
     | ANNUAL
     | {
@@ -105,7 +110,9 @@ MACHINES: dict[str, frozenset[Perm]] = {
         # The auditor checks that no review is missed.
         (Action.READ_REVIEWS, None),
     },
-    "admin": EVALUATE,
+    # Service settings: webhook subscriptions are the admin's, and nobody else's (they
+    # send every customer's changes to a URL of the subscriber's choosing).
+    "admin": EVALUATE | {(Action.MANAGE_SUBSCRIPTIONS, None)},
 }
 
 FLINTSHIRE_FORMAL = manage(FORMAL - {MarkerKind.CONTACT_QUOTA})  # Flintshire has no quota

@@ -1,0 +1,1 @@
+"""The event feed, for systems that poll instead of receiving webhooks."""

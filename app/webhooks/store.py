@@ -1,0 +1,284 @@
+"""The dispatcher's SQL: expiries, publishing, claiming the next delivery of each
+(endpoint, customer) line, and recording what an attempt did. Each function runs inside
+the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.events.cloudevent import Event
+from app.domain.events.payloads import marker_expired
+from app.domain.events.types import EventType
+from app.persistence import outbox
+from app.persistence.changes import CHANGES_CHANNEL
+from app.persistence.marker_rows import MARKER_COLUMNS, marker_from_row
+from app.persistence.outbox import event_of
+from app.persistence.tables import MarkerRow, OutboxEventRow, WebhookEndpointRow
+
+# One dispatcher at a time publishes and claims, whichever replica it runs in.
+DISPATCH_LOCK = 0x6372_735F_6576  # "crs_ev"
+
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+
+
+async def try_lead(session: AsyncSession) -> bool:
+    """This transaction's turn to publish and claim, held until it ends."""
+    return bool((await session.execute(_TRY_LOCK, {"key": DISPATCH_LOCK})).scalar_one())
+
+
+_DUE_EXPIRIES = text(
+    """
+    SELECT m.id FROM markers m
+    WHERE m.lifted_at IS NULL AND m.ends_at <= :now AND m.ends_at > :since
+      AND NOT EXISTS (
+        SELECT 1 FROM outbox_events e WHERE e.type = :type AND e.once_for = m.id
+      )
+    ORDER BY m.ends_at
+    LIMIT :limit
+    """
+)
+
+
+async def record_expiries(
+    session: AsyncSession, now: datetime, lookback: timedelta, limit: int = 200
+) -> int:
+    """An `expired` event for each marker whose end has come, at its end, once: the unique
+    index on (type, once_for) holds even if two dispatchers raced."""
+    ids = (
+        await session.scalars(
+            _DUE_EXPIRIES,
+            {
+                "now": now,
+                "since": now - lookback,
+                "type": EventType.MARKER_EXPIRED.value,
+                "limit": limit,
+            },
+        )
+    ).all()
+    for marker_id in ids:
+        row = await session.get(MarkerRow, marker_id)
+        assert row is not None
+        marker = marker_from_row({column: getattr(row, column) for column in MARKER_COLUMNS})
+        await outbox.append(session, marker.customer_ref, marker_expired(marker), CHANGES_CHANNEL)
+    return len(ids)
+
+
+# Feed positions follow the order the publisher sees events commit: numbered after the
+# highest so far, in the order written, by the one publisher holding the lock. A
+# customer's events commit in their sequence order, so they are published in it too.
+_PUBLISH = text(
+    """
+    WITH batch AS (
+        SELECT id, customer_ref, seq, type,
+               (SELECT coalesce(max(feed_position), 0) FROM outbox_events)
+                 + row_number() OVER (ORDER BY position) AS fp
+        FROM outbox_events
+        WHERE feed_position IS NULL
+        ORDER BY position
+        LIMIT :limit
+    ), published AS (
+        UPDATE outbox_events e SET feed_position = batch.fp
+        FROM batch WHERE e.id = batch.id
+        RETURNING e.id, e.customer_ref, e.seq, e.type
+    ), owed AS (
+        INSERT INTO webhook_deliveries
+            (endpoint_id, event_id, customer_ref, seq, status, attempts, next_attempt_at)
+        SELECT w.id, p.id, p.customer_ref, p.seq, 'pending', 0, :now
+        FROM published p
+        JOIN webhook_endpoints w
+          ON w.status IN ('active', 'paused', 'disabled')
+         AND (w.event_types IS NULL OR p.type = ANY (w.event_types))
+        RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM published), (SELECT count(*) FROM owed)
+    """
+)
+
+
+async def publish(session: AsyncSession, now: datetime, limit: int = 500) -> int:
+    """Give committed events their feed positions and queue them for their endpoints."""
+    published, _ = (await session.execute(_PUBLISH, {"now": now, "limit": limit})).one()
+    return int(published)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    endpoint_id: uuid.UUID
+    event: Event
+    attempts: int
+    url: str
+    secrets: tuple[str, ...]
+
+
+# The head of each (endpoint, customer) line is its pending event with the lowest
+# sequence: a later event waits behind it, on that endpoint only. A head that is leased
+# (being attempted) or not yet due holds its line.
+_CLAIM = text(
+    """
+    WITH heads AS (
+        SELECT DISTINCT ON (d.endpoint_id, d.customer_ref)
+               d.endpoint_id, d.event_id, d.next_attempt_at, d.leased_until
+        FROM webhook_deliveries d
+        WHERE d.status = 'pending'
+        ORDER BY d.endpoint_id, d.customer_ref, d.seq
+    ), due AS (
+        SELECT h.endpoint_id, h.event_id
+        FROM heads h JOIN webhook_endpoints w ON w.id = h.endpoint_id
+        WHERE w.status = 'active'
+          AND h.next_attempt_at <= :now
+          AND (h.leased_until IS NULL OR h.leased_until < clock_timestamp())
+        ORDER BY h.next_attempt_at
+        LIMIT :limit
+    )
+    UPDATE webhook_deliveries d
+    SET leased_until = clock_timestamp() + make_interval(secs => :lease)
+    FROM due
+    WHERE d.endpoint_id = due.endpoint_id AND d.event_id = due.event_id
+    RETURNING d.endpoint_id, d.event_id, d.attempts
+    """
+)
+
+
+def secrets_in_force(endpoint: WebhookEndpointRow, at: datetime) -> tuple[str, ...]:
+    if (
+        endpoint.previous_secret is not None
+        and endpoint.previous_secret_until is not None
+        and endpoint.previous_secret_until > at
+    ):
+        return (endpoint.secret, endpoint.previous_secret)
+    return (endpoint.secret,)
+
+
+async def claim(
+    session: AsyncSession, now: datetime, limit: int, lease_seconds: float, real_now: datetime
+) -> list[Claim]:
+    if limit <= 0:
+        return []
+    claimed = (
+        await session.execute(_CLAIM, {"now": now, "limit": limit, "lease": lease_seconds})
+    ).all()
+    if not claimed:
+        return []
+    events = {
+        row.id: row
+        for row in await session.scalars(
+            select(OutboxEventRow).where(OutboxEventRow.id.in_([c.event_id for c in claimed]))
+        )
+    }
+    endpoints = {
+        row.id: row
+        for row in await session.scalars(
+            select(WebhookEndpointRow).where(
+                WebhookEndpointRow.id.in_({c.endpoint_id for c in claimed})
+            )
+        )
+    }
+    return [
+        Claim(
+            endpoint_id=c.endpoint_id,
+            event=event_of(events[c.event_id]),
+            attempts=c.attempts,
+            url=endpoints[c.endpoint_id].url,
+            secrets=secrets_in_force(endpoints[c.endpoint_id], real_now),
+        )
+        for c in claimed
+    ]
+
+
+_LOG = text(
+    """
+    INSERT INTO webhook_attempts
+        (endpoint_id, event_id, attempt, attempted_at, status_code, latency_ms, outcome)
+    VALUES (:endpoint, :event, :attempt, :at, :status, :latency, :outcome)
+    """
+)
+
+_DELIVERED = text(
+    """
+    WITH d AS (
+        UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
+            leased_until = NULL
+        WHERE endpoint_id = :endpoint AND event_id = :event
+    )
+    UPDATE webhook_endpoints SET failed_in_a_row = 0 WHERE id = :endpoint AND failed_in_a_row > 0
+    """
+)
+
+_RETRY = text(
+    """
+    UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = :next,
+        leased_until = NULL
+    WHERE endpoint_id = :endpoint AND event_id = :event
+    """
+)
+
+_GONE = text(
+    """
+    WITH d AS (
+        UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = NULL
+        WHERE endpoint_id = :endpoint AND event_id = :event
+    )
+    UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = 'gone',
+        updated_at = :at
+    WHERE id = :endpoint AND status = 'active'
+    """
+)
+
+_FAILED = text(
+    """
+    WITH d AS (
+        UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1,
+            leased_until = NULL
+        WHERE endpoint_id = :endpoint AND event_id = :event
+    )
+    UPDATE webhook_endpoints
+    SET failed_in_a_row = failed_in_a_row + 1,
+        status = CASE WHEN failed_in_a_row + 1 >= :limit AND status = 'active'
+                      THEN 'disabled' ELSE status END,
+        disabled_reason = CASE WHEN failed_in_a_row + 1 >= :limit AND status = 'active'
+                               THEN 'failing' ELSE disabled_reason END,
+        updated_at = :at
+    WHERE id = :endpoint
+    """
+)
+
+
+async def log_attempt(session: AsyncSession, claim: Claim, at: datetime, **values: Any) -> None:
+    await session.execute(
+        _LOG,
+        {
+            "endpoint": claim.endpoint_id,
+            "event": uuid.UUID(claim.event.id),
+            "attempt": claim.attempts + 1,
+            "at": at,
+            **values,
+        },
+    )
+
+
+async def delivered(session: AsyncSession, claim: Claim) -> None:
+    await session.execute(_DELIVERED, _keys(claim))
+
+
+async def retry_at(session: AsyncSession, claim: Claim, at: datetime) -> None:
+    await session.execute(_RETRY, {**_keys(claim), "next": at})
+
+
+async def gone(session: AsyncSession, claim: Claim, at: datetime) -> None:
+    """410: the receiver says the endpoint is no more. The event stays owed, in case an
+    admin resumes the endpoint."""
+    await session.execute(_GONE, {**_keys(claim), "at": at})
+
+
+async def failed(session: AsyncSession, claim: Claim, at: datetime, disable_after: int) -> None:
+    await session.execute(_FAILED, {**_keys(claim), "at": at, "limit": disable_after})
+
+
+def _keys(claim: Claim) -> dict[str, Any]:
+    return {"endpoint": claim.endpoint_id, "event": uuid.UUID(claim.event.id)}
