@@ -46,6 +46,7 @@ from app.domain.time.clock import to_second
 from app.domain.time.london import to_london
 from app.domain.vocabulary import Action
 from app.persistence.changes import record_change
+from app.persistence.outbox import decision_recorded
 from app.persistence.tables import DecisionRow, MarkerRow
 from app.persistence.versions import latest_versions
 from app.problems import InvalidParam, ProblemError, conflict, not_found, policy_violation
@@ -406,9 +407,10 @@ async def decide(
     )
     session.add(row)
     await session.flush()
-    if not varied and not lifted:
-        # No marker changed; announced so that the change feed sees the customer's file move.
-        await record_change(session, context, current.customer_ref, now)
+    # Its event, after the events of the markers it changed (app/domain/events).
+    await record_change(
+        session, context, current.customer_ref, now, event=decision_recorded(row, now)
+    )
     return row
 
 

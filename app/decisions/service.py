@@ -576,7 +576,9 @@ async def advise(
     row = _next_version(current, context, profile, now, details, ADVICE_RECORDED)
     session.add(row)
     await session.flush()
-    await record_change(session, context, current.customer_ref, now)
+    await record_change(
+        session, context, current.customer_ref, now, event=decision_recorded(row, now)
+    )
     return row
 
 
@@ -824,7 +826,13 @@ async def correct(
     )
     session.add(row)
     await session.flush()
-    await record_change(session, context, current.customer_ref, now)
+    await record_change(
+        session,
+        context,
+        current.customer_ref,
+        now,
+        event=decision_recorded(row, now, corrected=True),
+    )
     return row
 
 

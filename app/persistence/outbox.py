@@ -72,7 +72,14 @@ async def append(
     return int(seq)
 
 
-def decision_recorded(row: DecisionRow, at: datetime) -> Occurrence:
+def decision_recorded(row: DecisionRow, at: datetime, *, corrected: bool = False) -> Occurrence:
+    """The event for a version of a decision record: a step's first version (and the Chief
+    Officer's advice on a referral) is `decision.recorded`; a review, an appeal lodged or
+    decided, and a correction have their own types."""
+    if corrected or row.step in ("review", "appeal") or row.version > 1:
+        return payloads.record_changed(
+            row.id, row.version, row.step, row.about_id, row.details, corrected, at
+        )
     return payloads.decision_recorded(
         row.id, row.step, row.incident_ids, row.marker_ids, row.review_due, at
     )

@@ -4,8 +4,11 @@ refused write leaves none), numbered per customer in commit order, read back by 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
+from app.domain.time.clock import utcnow
+from app.domain.time.london import to_london
 from tests.api.test_decisions import SCHEDULE, formal
 from tests.api.test_incidents import incident
 from tests.conftest import serve
@@ -85,6 +88,62 @@ async def test_a_decision_s_event_follows_those_of_the_markers_it_imposed(clean_
     assert decision["decision_id"] == decided.json()["id"]
     assert decision["step"] == "formal_decision"
     assert decision["marker_ids"] == [events[1]["data"]["marker_id"]]
+
+
+async def test_reviews_appeals_and_corrections_have_events_of_their_own(clean_db: str) -> None:
+    async with serve(clean_db, **EVENTS) as service:
+        created = await service.client.post("/customers/LIFE/incidents", json=incident())
+        decided = await service.client.post(
+            "/customers/LIFE/formal-decisions", json=formal([created.json()["id"]], [SCHEDULE])
+        )
+        decision = decided.json()["id"]
+        today = to_london(utcnow()).date()
+        fixed = await service.client.post(
+            f"/decisions/{decision}/corrections",
+            json={"expected_version": 1, "reason": "typo", "details": {"duration": "Six months"}},
+        )
+        assert fixed.status_code == 201, fixed.text
+        reviewed = await service.client.post(
+            f"/decisions/{decision}/reviews",
+            json={
+                "outcome": "continue",
+                "reasons": "Still needed.",
+                "next_review_due": (today + timedelta(days=60)).isoformat(),
+            },
+        )
+        assert reviewed.status_code == 201, reviewed.text
+        lodged = await service.client.post(
+            f"/decisions/{decision}/appeals",
+            json={"appeal_received_on": today.isoformat(), "grounds": "Unfair."},
+        )
+        assert lodged.status_code == 201, lodged.text
+        decided_appeal = await service.client.post(
+            f"/appeals/{lodged.json()['id']}/decision",
+            json={"outcome": "upheld", "reasons": "Proportionate."},
+            headers=service.bearer("chief_officer_governance", subject="appeals-officer"),
+        )
+        assert decided_appeal.status_code == 201, decided_appeal.text
+        events = await _published(service, 8)
+    kinds = [e["type"].removeprefix("contactrestrictions.") for e in events]
+    # A continuing review carries each marker's review date forward (a variation).
+    assert [k for k in kinds if not k.startswith("marker.")] == [
+        "incident.recorded",
+        "decision.recorded",
+        "decision.corrected",
+        "review.recorded",
+        "appeal.lodged",
+        "appeal.decided",
+    ]
+    by_type = {e["type"].removeprefix("contactrestrictions."): e["data"] for e in events}
+    assert by_type["decision.corrected"]["version"] == 2
+    assert by_type["review.recorded"]["about_id"] == decision
+    assert by_type["review.recorded"]["outcome"] == "continue"
+    assert by_type["appeal.lodged"]["late"] is False
+    assert by_type["appeal.lodged"]["decided_by_role"] == "chief_officer_governance"
+    assert by_type["appeal.decided"]["outcome"] == "upheld"
+    # Thin: the reasons and grounds stay in the case file.
+    for free_text in ("Still needed", "Unfair", "Proportionate", "typo"):
+        assert free_text not in str(events)
 
 
 async def test_concurrent_writes_for_one_customer_are_numbered_without_gaps(

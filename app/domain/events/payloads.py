@@ -89,6 +89,45 @@ def decision_recorded(
     )
 
 
+def record_changed(
+    decision_id: uuid.UUID,
+    version: int,
+    step: str,
+    about_id: uuid.UUID | None,
+    details: dict[str, Any],
+    corrected: bool,
+    at: datetime,
+) -> Occurrence:
+    """A version of a decision record other than a step's first (which is
+    `decision_recorded`): its kind from the step and the version, and the codes a
+    receiver routes on (an outcome, a state, lateness), never the reasons or grounds."""
+    data: dict[str, Any] = {
+        "decision_id": str(decision_id),
+        "version": version,
+        "step": step,
+        "about_id": None if about_id is None else str(about_id),
+        "link": f"/decisions/{decision_id}",
+    }
+    if corrected:
+        kind = EventType.DECISION_CORRECTED
+    elif step == "review":
+        kind = EventType.REVIEW_RECORDED
+        data["outcome"] = details.get("outcome")
+        data["applied"] = details.get("applied")
+    elif step == "appeal" and "outcome" in details:
+        kind = EventType.APPEAL_DECIDED
+        data["outcome"] = details["outcome"]
+    elif step == "appeal":
+        kind = EventType.APPEAL_LODGED
+        data["deadline"] = details.get("deadline")
+        data["late"] = details.get("late")
+        route = details.get("route")
+        data["decided_by_role"] = route.get("role") if isinstance(route, dict) else None
+    else:
+        kind = EventType.DECISION_RECORDED
+    return Occurrence(kind, at, data)
+
+
 def incident_recorded(
     incident_id: uuid.UUID,
     category: str,

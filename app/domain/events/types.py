@@ -17,6 +17,12 @@ class EventType(StrEnum):
     # A marker that ends by time, at its instant, with nobody acting.
     MARKER_EXPIRED = "marker.expired"
     DECISION_RECORDED = "decision.recorded"
+    # A record's next version: what its recorder wrote down, corrected (app/decisions).
+    DECISION_CORRECTED = "decision.corrected"
+    # A review of a formal decision recorded: done, or waiting for a second reviewer.
+    REVIEW_RECORDED = "review.recorded"
+    APPEAL_LODGED = "appeal.lodged"
+    APPEAL_DECIDED = "appeal.decided"
     INCIDENT_RECORDED = "incident.recorded"
     PREFERENCES_CHANGED = "customer.preferences_changed"
 
