@@ -142,6 +142,11 @@ class Dispatcher:
                 now,
                 timedelta(seconds=self.settings.event_expiry_lookback_seconds),
             )
+            reviews = await store.record_review_dates(
+                session,
+                now,
+                timedelta(seconds=self.settings.event_expiry_lookback_seconds),
+            )
             published = await store.publish(session, now)
             claims = await store.claim(session, now, room, lease, utcnow())
         self.metrics.events_published.inc(published)
@@ -149,7 +154,7 @@ class Dispatcher:
             task = asyncio.create_task(self._deliver(claim))
             self._in_flight.add(task)
             task.add_done_callback(self._finished)
-        return bool(expired or published)
+        return bool(expired or reviews or published)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._in_flight.discard(task)

@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.events.cloudevent import Event
-from app.domain.events.payloads import marker_expired
+from app.domain.events.payloads import marker_expired, review_reached
 from app.domain.events.types import EventType
 from app.persistence import outbox
 from app.persistence.changes import CHANGES_CHANNEL
@@ -67,6 +67,71 @@ async def record_expiries(
         marker = marker_from_row({column: getattr(row, column) for column in MARKER_COLUMNS})
         await outbox.append(session, marker.customer_ref, marker_expired(marker), CHANGES_CHANNEL)
     return len(ids)
+
+
+# Each formal decision still restricting (a marker of it not lifted), with its current
+# review date: the latest a review that continued it set, else its own. Its `due` instant
+# is that London day's first, its `overdue` instant the next day's; `done` when a review
+# of that date was applied.
+_REVIEW_DATES = text(
+    """
+    WITH decided AS (
+        SELECT DISTINCT ON (d.id) d.id, d.customer_ref, d.review_due
+        FROM decisions d
+        WHERE d.step = 'formal_decision'
+        ORDER BY d.id, d.version DESC
+    ), current AS (
+        SELECT c.id, c.customer_ref,
+               greatest(c.review_due, (
+                   SELECT max(r.review_due) FROM decisions r
+                   WHERE r.about_id = c.id AND r.step = 'review'
+               )) AS due
+        FROM decided c
+        WHERE EXISTS (
+            SELECT 1 FROM markers m WHERE m.decision_id = c.id AND m.lifted_at IS NULL
+        )
+    ), instants AS (
+        SELECT id, customer_ref, due,
+               (due::timestamp AT TIME ZONE 'Europe/London') AS due_at,
+               ((due + 1)::timestamp AT TIME ZONE 'Europe/London') AS overdue_at,
+               EXISTS (
+                   SELECT 1 FROM decisions r
+                   WHERE r.about_id = current.id AND r.step = 'review'
+                     AND r.details->>'cycle_review_due' = current.due::text
+                     AND (r.details->>'applied')::boolean
+               ) AS done
+        FROM current WHERE due IS NOT NULL
+    )
+    SELECT id, customer_ref, due, due_at, overdue_at, done FROM instants
+    WHERE (due_at <= :now AND due_at > :since) OR (overdue_at <= :now AND overdue_at > :since)
+    """
+)
+
+
+async def record_review_dates(session: AsyncSession, now: datetime, lookback: timedelta) -> int:
+    """`review.due` and `review.overdue` for each formal decision whose current review date
+    has come, at its instant, with nobody acting; once each (the unique index on (type,
+    once_for)); no `overdue` for a review done in time."""
+    rows = (await session.execute(_REVIEW_DATES, {"now": now, "since": now - lookback})).all()
+    recorded = 0
+    for row in rows:
+        owed = [(EventType.REVIEW_DUE, row.due_at)]
+        if not row.done:
+            owed.append((EventType.REVIEW_OVERDUE, row.overdue_at))
+        for event_type, at in owed:
+            if not (now - lookback < at <= now):
+                continue
+            occurrence = review_reached(event_type, row.id, row.due, at)
+            seen = await session.scalar(
+                select(OutboxEventRow.id).where(
+                    OutboxEventRow.type == event_type.value,
+                    OutboxEventRow.once_for == occurrence.once_for,
+                )
+            )
+            if seen is None:
+                await outbox.append(session, row.customer_ref, occurrence, CHANGES_CHANNEL)
+                recorded += 1
+    return recorded
 
 
 # Feed positions follow the order the publisher sees events commit: numbered after the

@@ -128,6 +128,29 @@ def record_changed(
     return Occurrence(kind, at, data)
 
 
+# once_for of review events: one per decision, review date and kind, whichever replica.
+_REVIEWS = uuid.UUID("6f0e2f0c-64a3-4c55-9b8a-2f7e0f3d9a11")
+
+
+def review_reached(
+    event_type: EventType, decision_id: uuid.UUID, review_due: date, at: datetime
+) -> Occurrence:
+    """`review.due` at the first instant of the review date, `review.overdue` at the first
+    instant after it, for the decision's current review date."""
+    if event_type not in (EventType.REVIEW_DUE, EventType.REVIEW_OVERDUE):
+        raise ValueError(f"{event_type} is not a review date's event")
+    return Occurrence(
+        event_type,
+        at,
+        {
+            "decision_id": str(decision_id),
+            "review_due": review_due.isoformat(),
+            "link": f"/decisions/{decision_id}",
+        },
+        once_for=uuid.uuid5(_REVIEWS, f"{decision_id}:{event_type.value}:{review_due}"),
+    )
+
+
 def incident_recorded(
     incident_id: uuid.UUID,
     category: str,

@@ -21,6 +21,10 @@ class EventType(StrEnum):
     DECISION_CORRECTED = "decision.corrected"
     # A review of a formal decision recorded: done, or waiting for a second reviewer.
     REVIEW_RECORDED = "review.recorded"
+    # A formal decision's review date has come (its first instant, London), and the review
+    # is overdue (the first instant after that day) with nobody acting, once each.
+    REVIEW_DUE = "review.due"
+    REVIEW_OVERDUE = "review.overdue"
     APPEAL_LODGED = "appeal.lodged"
     APPEAL_DECIDED = "appeal.decided"
     INCIDENT_RECORDED = "incident.recorded"
