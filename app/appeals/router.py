@@ -6,14 +6,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from app.appeals import annual_review, service
 from app.appeals.schemas import AnnualReviewReport, AppealList, DecideAppeal, LodgeAppeal
 from app.auth import Action, ActionContext, authorise
 from app.decisions.schemas import DecisionOut
 from app.decisions.service import decision_json
-from app.deps import Now, Profile, WriteSession
+from app.deps import Now, Precondition, Profile, WriteSession, tag
 from app.domain.lifecycle.annual_review import VERY_DIFFERENT_RATIO
 from app.domain.lifecycle.policy import load_lifecycle
 from app.problems import problem_responses
@@ -81,9 +81,10 @@ async def list_appeals(
     "in the same transaction as the outcome. The outcome names the ombudsman the customer "
     "may go to next. 403 unless the caller holds the role the appeal was routed to (the "
     "problem names it), or when the caller made, advised on or reviewed the decision "
-    "(`separation-of-duties`, naming the parts). Decided once (409 after).",
+    "(`separation-of-duties`, naming the parts). Decided once (409 after). If-Match with "
+    "the appeal's ETag: 412 if it has changed since it was read.",
     response_model=DecisionOut,
-    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 412, 413, 422, 503),
 )
 async def decide_appeal(
     appeal_id: AppealId,
@@ -91,11 +92,14 @@ async def decide_appeal(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    if_match: Precondition,
+    response: Response,
     context: ActionContext = Depends(authorise(Action.DECIDE_APPEAL)),
 ) -> dict[str, Any]:
     row = await service.decide(
-        db, context, profile, load_lifecycle(profile.name), appeal_id, body, at
+        db, context, profile, load_lifecycle(profile.name), appeal_id, body, at, if_match
     )
+    tag(response, row.version)
     return decision_json(row)
 
 

@@ -42,6 +42,7 @@ from app.domain.lifecycle.appeals import (
 from app.domain.lifecycle.ladder import Step
 from app.domain.lifecycle.policy import LifecyclePolicy
 from app.domain.policy.profile import PolicyProfile
+from app.domain.preconditions import IfMatch
 from app.domain.time.clock import to_second
 from app.domain.time.london import to_london
 from app.domain.vocabulary import Action
@@ -49,7 +50,14 @@ from app.persistence.changes import record_change
 from app.persistence.outbox import decision_recorded
 from app.persistence.tables import DecisionRow, MarkerRow
 from app.persistence.versions import latest_versions
-from app.problems import InvalidParam, ProblemError, conflict, not_found, policy_violation
+from app.problems import (
+    InvalidParam,
+    ProblemError,
+    conflict,
+    not_found,
+    policy_violation,
+    precondition_failed,
+)
 from app.restrictions import service as restrictions
 from app.restrictions.schemas import LiftMarker, VaryMarker
 
@@ -362,6 +370,7 @@ async def decide(
     appeal_id: uuid.UUID,
     command: DecideAppeal,
     now: datetime,
+    if_match: IfMatch | None = None,
 ) -> DecisionRow:
     """Decide an appeal, once: by someone holding the role it was routed to who took no part
     in the decision; its markers changed as the outcome says, in the same transaction."""
@@ -381,6 +390,8 @@ async def decide(
     route = current.details["route"]
     if not holds_route(route["role"], context.principal.roles, profile.access.juniors):
         raise _off_route(route)
+    if if_match is not None and not if_match.matches(current.version):
+        raise precondition_failed(current.version)
     assert current.about_id is not None
     decision = await _latest(session, current.about_id)
     found_conflict = appeal_conflict(context.actor, await participants(session, decision))
