@@ -6,10 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 
 from app.auth import Action, ActionContext, authorise
-from app.deps import Now, Profile, WriteSession
+from app.deps import Now, Profile, WriteSession, tag
 from app.domain.lifecycle.policy import load_lifecycle
 from app.incidents import service
 from app.incidents.schemas import IncidentList, IncidentOut, RecordIncident
@@ -48,6 +48,7 @@ async def record_incident(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    response: Response,
     context: ActionContext = Depends(authorise(Action.RECORD_INCIDENT)),
 ) -> dict[str, Any]:
     row = await service.record_incident(
@@ -59,6 +60,7 @@ async def record_incident(
         body,
         at,
     )
+    tag(response, row.version)
     return service.incident_json(row)
 
 
@@ -89,6 +91,9 @@ async def list_incidents(
 async def read_incident(
     incident_id: IncidentId,
     db: WriteSession,
+    response: Response,
     _: ActionContext = Depends(authorise(Action.READ_INCIDENTS)),
 ) -> dict[str, Any]:
-    return service.incident_json(await service.get_incident(db, incident_id))
+    row = await service.get_incident(db, incident_id)
+    tag(response, row.version)
+    return service.incident_json(row)

@@ -9,6 +9,7 @@ from typing import Any
 from app.domain.time.clock import utcnow
 from app.domain.time.london import to_london
 from tests.api.test_decisions import SCHEDULE, _incident, formal
+from tests.api.test_incidents import incident
 from tests.conftest import serve
 from tests.factories import marker
 
@@ -128,3 +129,11 @@ async def test_reviews_and_appeal_decisions_take_if_match_too(clean_db: str) -> 
             appeal, json=outcome, headers={**decider, "If-Match": '"v1"'}
         )
         assert done.status_code == 201 and done.headers["etag"] == '"v2"'
+
+
+async def test_an_incident_carries_its_version_as_an_etag(clean_db: str) -> None:
+    async with serve(clean_db) as service:
+        created = await service.client.post("/customers/C-PRE5/incidents", json=incident())
+        assert created.status_code == 201 and created.headers["etag"] == '"v1"'
+        read = await service.client.get(f"/incidents/{created.json()['id']}")
+        assert read.headers["etag"] == '"v1"'
