@@ -389,6 +389,14 @@ def _keyed(operation: dict[str, Any]) -> None:
     responses["409"]["content"] = {
         PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
     }
+    # An operation with no body has no other 400, but a malformed key is refused all the same.
+    responses.setdefault(
+        "400",
+        {
+            "description": "The Idempotency-Key header is not valid (`invalid-idempotency-key`).",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    )
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
