@@ -30,6 +30,7 @@ from app.domain.policy.profile import PolicyProfile
 from app.domain.vocabulary import Action, MarkerKind, Role
 from app.problems import PROBLEM_JSON, REALM, NotAuthenticated, NotPermitted, Problem
 from app.reads.schemas import ContactCheckFlat, ContactCheckOut
+from app.web.webhook_delivery import SCHEMA_NAME, webhook_components
 
 _EXTRA_MODELS: tuple[type[BaseModel], ...] = (ContactCheckOut, ContactCheckFlat, Problem)
 
@@ -388,6 +389,14 @@ def _keyed(operation: dict[str, Any]) -> None:
     responses["409"]["content"] = {
         PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
     }
+    # An operation with no body has no other 400, but a malformed key is refused all the same.
+    responses.setdefault(
+        "400",
+        {
+            "description": "The Idempotency-Key header is not valid (`invalid-idempotency-key`).",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        },
+    )
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -427,6 +436,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     profile: PolicyProfile | None = getattr(app.state, "profile", None)
     if profile is not None:
         _follow_profile(document, profile)
+    source: str = getattr(app.state, "event_source", "urn:contact-restrictions:flintshire")
+    document["webhooks"], schemas[SCHEMA_NAME] = webhook_components(source)
     _drop_unused(schemas, document)
     app.openapi_schema = copy.deepcopy(document)
     return app.openapi_schema

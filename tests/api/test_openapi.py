@@ -281,3 +281,21 @@ def test_the_roles_documented_are_the_ones_the_matrix_allows(name: str) -> None:
             line = who_may.split("): " if kind is None else f"- `{kind.value}`: ", 1)[1]
             shown = line.split("\n", 1)[0].rstrip(".").split(", ")
             assert shown == [f"`{role}`" for role in listed["*" if kind is None else kind.value]]
+
+
+async def test_a_bad_idempotency_key_is_a_documented_400_even_without_a_body(
+    service: Service,
+) -> None:
+    """The operations that take no body (pausing a subscription) refuse a malformed key as
+    the others do, and say so."""
+    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    created = await service.client.post("/subscriptions", json={"url": "https://crm.example.com/h"})
+    assert created.status_code == 201, created.text
+    path = "/subscriptions/{subscription_id}/pause"
+    assert "requestBody" not in document["paths"][path]["post"]
+    assert "400" in document["paths"][path]["post"]["responses"]
+    refused = await service.client.post(
+        path.format(subscription_id=created.json()["id"]), headers={"Idempotency-Key": ""}
+    )
+    assert refused.status_code == 400
+    assert refused.json()["type"].endswith("invalid-idempotency-key")

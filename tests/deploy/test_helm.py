@@ -11,6 +11,7 @@ against values.schema.json with ``jsonschema``.
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 import re
 from collections.abc import Iterator
@@ -22,6 +23,9 @@ import jsonschema  # type: ignore[import-untyped]
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from kubernetes_validate.utils import all_versions  # type: ignore[import-untyped]
 
 REPO = Path(__file__).resolve().parents[2]
@@ -393,13 +397,20 @@ def test_every_pod_is_hardened(chart: helm.Chart, values_file: Path | None) -> N
             assert sc["capabilities"]["drop"] == ["ALL"], where
             assert "add" not in sc["capabilities"], where
             assert sc["seccompProfile"]["type"] == "RuntimeDefault", where
-            # The only writable path is an emptyDir at /tmp.
-            mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
-            assert mounts == {"/tmp": "tmp"}, where
+            # The only writable path is an emptyDir at /tmp; anything else mounted (the
+            # webhook CA bundle) is read-only.
+            writable = {
+                m["mountPath"]: m["name"]
+                for m in container.get("volumeMounts", [])
+                if not m.get("readOnly")
+            }
+            assert writable == {"/tmp": "tmp"}, where
             assert "resources" in container and container["resources"]["requests"], where
             assert "memory" in container["resources"]["limits"], where
         volumes = {v["name"]: v for v in spec["volumes"]}
         assert "emptyDir" in volumes["tmp"], where
+        for name, volume in volumes.items():
+            assert name == "tmp" or set(volume) <= {"name", "configMap", "secret"}, where
 
 
 def test_deployment_probes_and_shutdown(default_docs: list[Manifest]) -> None:
@@ -550,9 +561,13 @@ def test_network_policy_allows_what_the_service_needs(default_docs: list[Manifes
     assert ingress_ports == {8000}
     egress_ports = {(p["port"], p["protocol"]) for r in policy["egress"] for p in r["ports"]}
     assert {(53, "UDP"), (53, "TCP"), (5432, "TCP")} <= egress_ports
+    https = [r for r in policy["egress"] if {"port": 443, "protocol": "TCP"} in r["ports"]]
     # Every token is checked against the identity provider's keys, fetched over HTTPS.
-    (idp_rule,) = [r for r in policy["egress"] if {"port": 443, "protocol": "TCP"} in r["ports"]]
+    (idp_rule,) = [r for r in https if not is_webhook_rule(r)]
     assert "to" not in idp_rule, "identity providers have no fixed addresses by default"
+    # Webhooks are delivered over HTTPS, to public addresses only.
+    (webhook_rule,) = [r for r in https if is_webhook_rule(r)]
+    assert webhook_rule["ports"] == [{"port": 443, "protocol": "TCP"}]
 
 
 @pytest.mark.parametrize(
@@ -580,7 +595,11 @@ def test_network_policy_opens_the_identity_providers_ports(
     docs = render(chart, values)
     policy = one(docs, "NetworkPolicy", FULLNAME)["spec"]
     base = {53, 5432}
-    rules = [r for r in policy["egress"] if not {p["port"] for p in r["ports"]} & base]
+    rules = [
+        r
+        for r in policy["egress"]
+        if not {p["port"] for p in r["ports"]} & base and not is_webhook_rule(r)
+    ]
     (rule,) = rules
     assert sorted(p["port"] for p in rule["ports"]) == ports
     assert rule.get("to", []) == egress.get("to", [])
@@ -629,6 +648,7 @@ def test_config_reaches_the_pods(chart: helm.Chart) -> None:
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["envFrom"] == [{"configMapRef": {"name": cm["metadata"]["name"]}}]
     assert {e["name"] for e in container["env"]} == {"DATABASE_URL"}
+    assert cm["data"]["EVENT_SOURCE"] == "urn:contact-restrictions:wrexham:prod"
     assert container["image"].endswith("@sha256:" + "0" * 64)
     job = one(docs, "Job")
     job_env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
@@ -636,17 +656,20 @@ def test_config_reaches_the_pods(chart: helm.Chart) -> None:
 
 
 @pytest.mark.parametrize(
-    "values",
+    ("values", "refused"),
     [
-        {"webhook": {"signingSecret": {"name": "crs-webhook", "key": "SECRET"}}},
+        ({"webhook": {"signingSecret": {"name": "crs-webhook", "key": "SECRET"}}}, "webhook"),
+        ({"webhooks": {"signingSecret": {"name": "crs-webhook", "key": "S"}}}, "signingSecret"),
     ],
-    ids=["webhook"],
+    ids=["webhook", "webhooks-signing-secret"],
 )
-def test_settings_of_features_not_built_yet_are_refused(
-    values: dict[str, Any], chart: helm.Chart
+def test_a_deployment_wide_webhook_secret_is_refused(
+    values: dict[str, Any], refused: str, chart: helm.Chart
 ) -> None:
-    """The app would ignore them, so the chart refuses them rather than pass them on."""
-    with pytest.raises(helm.HelmValuesError, match=next(iter(values))):
+    """Each subscription's signing secret is made by the service and shown to its subscriber
+    once (POST /webhooks): the app reads no deployment-wide secret, so the chart refuses one
+    rather than pass it on to be ignored."""
+    with pytest.raises(helm.HelmValuesError, match=refused):
         render(chart, values)
 
 
@@ -685,6 +708,9 @@ def test_every_variable_the_chart_sets_is_read_by_the_app(
     oidc = values.setdefault("oidc", copy.deepcopy(REQUIRED_VALUES["oidc"]))
     oidc.setdefault("jwksUrl", "https://sso.example.org/keys")
     oidc.setdefault("clientId", "contact-restrictions")
+    values.setdefault("events", {}).setdefault("source", "urn:contact-restrictions:test")
+    ca_bundle = values.setdefault("webhooks", {}).setdefault("caBundle", {})
+    ca_bundle.setdefault("name", "council-ca")
     # extraEnv is the escape hatch for variables libraries read; it is not the chart's own.
     assert not config.get("extraEnv")
     docs = render(chart, values)
@@ -697,6 +723,8 @@ def test_every_variable_the_chart_sets_is_read_by_the_app(
         "ConfigMap OTEL_EXPORTER_OTLP_ENDPOINT",
         "ConfigMap OIDC_JWKS_URL",
         "ConfigMap OIDC_CLIENT_ID",
+        "ConfigMap EVENT_SOURCE",
+        "ConfigMap WEBHOOK_CA_FILE",
     } <= set_by_chart
     for doc, spec in pod_specs(docs):
         for container in containers(spec):
@@ -1019,3 +1047,275 @@ def test_role_map_change_rolls_the_pods(chart: helm.Chart, default_docs: list[Ma
     oidc = REQUIRED_VALUES["oidc"] | {"roleMap": {"crs-team-leader": "employee"}}
     after = one(render(chart, {"oidc": oidc}), "Deployment")["spec"]["template"]["metadata"]
     assert before["checksum/config"] != after["annotations"]["checksum/config"]
+
+
+# ---------------------------------------------------------------------------
+# events and webhooks, as the app reads them
+# ---------------------------------------------------------------------------
+
+# The events settings the chart leaves to the app's default: the retry schedule's scale
+# is for tests (production keeps every delay of the schedule).
+EVENTS_NOT_SET_BY_CHART = frozenset({"webhook_retry_scale"})
+
+# (values section, key) -> the Settings field it sets.
+EVENTS_VALUES = {
+    ("events", "source"): "event_source",
+    ("events", "expiryLookbackSeconds"): "event_expiry_lookback_seconds",
+    ("dispatcher", "enabled"): "dispatcher_enabled",
+    ("dispatcher", "pollSeconds"): "dispatcher_poll_seconds",
+    ("dispatcher", "concurrency"): "dispatcher_concurrency",
+    ("webhooks", "timeoutSeconds"): "webhook_timeout_seconds",
+    ("webhooks", "requireHttps"): "webhook_require_https",
+    ("webhooks", "allowPrivateAddresses"): "webhook_allow_private_addresses",
+    ("webhooks", "disableAfterFailedEvents"): "webhook_disable_after_failed_events",
+    ("webhooks", "rotationOverlapSeconds"): "webhook_rotation_overlap_seconds",
+    ("caBundle", "name"): "webhook_ca_file",
+}
+
+# Every value away from its default, at the largest the app allows where there is one:
+# Helm prints floats of a million and more as 2.592e+06.
+FULL_EVENTS = {
+    "events": {
+        "source": "https://contact-restrictions.wrexham.example/events",
+        "expiryLookbackSeconds": 7776000,
+        "dispatcher": {"enabled": False, "pollSeconds": 0.25, "concurrency": 256},
+    },
+    "webhooks": {
+        "timeoutSeconds": 60,
+        "requireHttps": False,
+        "allowPrivateAddresses": True,
+        "disableAfterFailedEvents": 1000,
+        "rotationOverlapSeconds": 2592000,
+        "caBundle": {"kind": "Secret", "name": "council-ca", "key": "bundle.pem"},
+    },
+}
+
+CA_DIR = "/etc/contact-restrictions/webhook-ca"
+FULL_EVENTS_EXPECTED = {
+    "event_source": "https://contact-restrictions.wrexham.example/events",
+    "event_expiry_lookback_seconds": 7776000.0,
+    "dispatcher_enabled": False,
+    "dispatcher_poll_seconds": 0.25,
+    "dispatcher_concurrency": 256,
+    "webhook_timeout_seconds": 60.0,
+    "webhook_require_https": False,
+    "webhook_allow_private_addresses": True,
+    "webhook_disable_after_failed_events": 1000,
+    "webhook_rotation_overlap_seconds": 2592000.0,
+    "webhook_ca_file": Path(CA_DIR) / "ca.pem",
+}
+
+
+def events_fields() -> set[str]:
+    from app.settings import Settings
+
+    return {
+        name
+        for name in Settings.model_fields
+        if name.startswith(("event_", "webhook_", "dispatcher_"))
+    }
+
+
+def test_every_events_setting_is_in_the_chart() -> None:
+    assert set(EVENTS_VALUES.values()) == events_fields() - EVENTS_NOT_SET_BY_CHART
+    assert set(FULL_EVENTS_EXPECTED) == set(EVENTS_VALUES.values())
+
+
+def test_events_values_reach_the_app_exactly(
+    chart: helm.Chart, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docs = render(chart, copy.deepcopy(FULL_EVENTS))
+    env = api_environment(docs, {("contact-restrictions-database", "DATABASE_URL"): DATABASE_URL})
+    settings = settings_from(env, monkeypatch)
+    got = {name: getattr(settings, name) for name in FULL_EVENTS_EXPECTED}
+    assert got == FULL_EVENTS_EXPECTED
+
+
+def test_events_defaults_are_the_apps_own(
+    default_docs: list[Manifest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = api_environment(
+        default_docs, {("contact-restrictions-database", "DATABASE_URL"): DATABASE_URL}
+    )
+    from_chart = settings_from(env, monkeypatch)
+    bare = settings_from({}, monkeypatch)
+    for name in events_fields():
+        assert getattr(from_chart, name) == getattr(bare, name), name
+    assert "WEBHOOK_CA_FILE" not in env
+    assert "EVENT_SOURCE" not in env, "unset, the source names the policy profile"
+
+
+def _bounds(field_name: str) -> dict[str, float]:
+    from app.settings import Settings
+
+    found: dict[str, float] = {}
+    for constraint in Settings.model_fields[field_name].metadata:
+        for attribute, keyword in (
+            ("ge", "minimum"),
+            ("gt", "exclusiveMinimum"),
+            ("le", "maximum"),
+            ("lt", "exclusiveMaximum"),
+        ):
+            if getattr(constraint, attribute, None) is not None:
+                found[keyword] = getattr(constraint, attribute)
+    return found
+
+
+def _value_schema(schema: dict[str, Any], section: str, key: str) -> dict[str, Any]:
+    properties = schema["properties"]
+    where = {
+        "events": properties["events"],
+        "dispatcher": properties["events"]["properties"]["dispatcher"],
+        "webhooks": properties["webhooks"],
+        "caBundle": properties["webhooks"]["properties"]["caBundle"],
+    }[section]
+    found: dict[str, Any] = where["properties"][key]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [key for key, name in EVENTS_VALUES.items() if _bounds(name)],
+    ids=lambda part: str(part),
+)
+def test_events_bounds_are_the_apps(schema: dict[str, Any], section: str, key: str) -> None:
+    """A value the app would refuse at start is refused by helm instead, and no value the
+    app accepts is refused."""
+    node = _value_schema(schema, section, key)
+    keywords = {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}
+    assert {k: v for k, v in node.items() if k in keywords} == _bounds(EVENTS_VALUES[section, key])
+
+
+@pytest.mark.parametrize("kind", ["ConfigMap", "Secret"])
+def test_webhook_ca_bundle_is_mounted_where_the_app_reads_it(
+    chart: helm.Chart, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = {"kind": kind, "name": "council-ca", "key": "root-and-issuing.pem"}
+    docs = render(chart, {"webhooks": {"caBundle": bundle}})
+    deployment = one(docs, "Deployment")
+    validate_manifest(deployment)
+    spec = deployment["spec"]["template"]["spec"]
+    (container,) = spec["containers"]
+    env = api_environment(docs, {("contact-restrictions-database", "DATABASE_URL"): DATABASE_URL})
+    ca_file = settings_from(env, monkeypatch).webhook_ca_file
+
+    (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] != "/tmp"]
+    assert mount["readOnly"] is True
+    assert ca_file.parent == Path(mount["mountPath"])
+    (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+    source = volume["secret"] if kind == "Secret" else volume["configMap"]
+    assert source.get("secretName", source.get("name")) == "council-ca"
+    assert source["items"] == [{"key": "root-and-issuing.pem", "path": ca_file.name}]
+    assert by_kind(docs, "Secret") == [] and len(by_kind(docs, "ConfigMap")) == 1
+    # The migration Job delivers nothing.
+    job_spec = one(docs, "Job")["spec"]["template"]["spec"]
+    assert {v["name"] for v in job_spec["volumes"]} == {"tmp"}
+
+
+def test_webhook_ca_bundle_needs_a_key(chart: helm.Chart) -> None:
+    with pytest.raises(helm.HelmValuesError, match="key"):
+        render(chart, {"webhooks": {"caBundle": {"kind": "Secret", "name": "ca", "key": ""}}})
+
+
+def test_events_change_rolls_the_pods(chart: helm.Chart, default_docs: list[Manifest]) -> None:
+    before = one(default_docs, "Deployment")["spec"]["template"]["metadata"]["annotations"]
+    after = one(render(chart, {"webhooks": {"timeoutSeconds": 5}}), "Deployment")
+    assert (
+        before["checksum/config"]
+        != after["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    )
+
+
+# ---------------------------------------------------------------------------
+# the NetworkPolicy's egress to webhook endpoints
+# ---------------------------------------------------------------------------
+
+DEFAULT_WEBHOOK_TO = load_values(CHART_DIR / "values.yaml")["networkPolicy"]["egress"]["webhooks"][
+    "to"
+]
+
+
+def is_webhook_rule(rule: dict[str, Any]) -> bool:
+    """The default webhook rule: the only one that names destinations by ipBlock with
+    exceptions (the private ranges)."""
+    return rule.get("to") == DEFAULT_WEBHOOK_TO
+
+
+def policy_allows(peers: list[dict[str, Any]], address: str) -> bool:
+    """Whether ipBlock peers let `address` through (an empty list: any destination)."""
+    ip = ipaddress.ip_address(address)
+    if not peers:
+        return True
+    for peer in peers:
+        block = peer["ipBlock"]
+        network = ipaddress.ip_network(block["cidr"])
+        if ip.version != network.version or ip not in network:
+            continue
+        if not any(ip in ipaddress.ip_network(cut) for cut in block.get("except", [])):
+            return True
+    return False
+
+
+def test_default_webhook_peers_are_valid_networks() -> None:
+    for peer in DEFAULT_WEBHOOK_TO:
+        network = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+        for cut in peer["ipBlock"]["except"]:
+            assert ipaddress.ip_network(cut).subnet_of(network)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "10.1.2.3",
+        "172.16.0.9",
+        "192.168.1.20",
+        "100.64.0.1",
+        "127.0.0.1",
+        "169.254.169.254",
+        "0.0.0.0",
+        "224.0.0.251",
+        "::1",
+        "fe80::1",
+        "fd00::53",
+    ],
+)
+def test_default_webhook_egress_refuses_private_addresses(address: str) -> None:
+    from app.domain.events.addresses import forbidden_address
+
+    assert forbidden_address(address), "the app refuses it too"
+    assert not policy_allows(DEFAULT_WEBHOOK_TO, address)
+
+
+@given(st.ip_addresses())
+@hypothesis_settings(max_examples=500)
+def test_default_webhook_egress_lets_through_every_address_the_app_delivers_to(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> None:
+    """Else a delivery the app allows would time out in the cluster, with no refusal to
+    say why."""
+    from app.domain.events.addresses import forbidden_address
+
+    if not forbidden_address(str(address)):
+        assert policy_allows(DEFAULT_WEBHOOK_TO, str(address))
+
+
+def test_default_webhook_egress_lets_public_endpoints_through() -> None:
+    for address in ("51.140.10.10", "20.50.2.3", "2a01:111:f400::1"):
+        assert policy_allows(DEFAULT_WEBHOOK_TO, address)
+
+
+def test_webhook_egress_follows_its_values(chart: helm.Chart) -> None:
+    crm = [{"ipBlock": {"cidr": "10.20.30.0/24"}}]
+    values = {"networkPolicy": {"egress": {"webhooks": {"ports": [443, 8443], "to": crm}}}}
+    policy = one(render(chart, values), "NetworkPolicy", FULLNAME)["spec"]
+    (rule,) = [r for r in policy["egress"] if r.get("to") == crm]
+    assert rule["ports"] == [{"port": 443, "protocol": "TCP"}, {"port": 8443, "protocol": "TCP"}]
+
+
+def test_no_webhook_egress_without_a_dispatcher(chart: helm.Chart) -> None:
+    values = {"events": {"dispatcher": {"enabled": False}}}
+    policy = one(render(chart, values), "NetworkPolicy", FULLNAME)["spec"]
+    assert not [r for r in policy["egress"] if is_webhook_rule(r)]
+    # The identity provider's rule alone remains on 443.
+    https = [r for r in policy["egress"] if {"port": 443, "protocol": "TCP"} in r["ports"]]
+    assert len(https) == 1

@@ -186,8 +186,8 @@ An empty "to" list leaves the destination open on that port only.
 {{- end }}
 
 {{/*
-Egress of the API pods: the base rules, the identity provider and, optionally,
-the OTLP collector.
+Egress of the API pods: the base rules, the identity provider, the webhook
+endpoints while the dispatcher runs and, optionally, the OTLP collector.
 */}}
 {{- define "crs.egressRules" -}}
 {{- $eg := .Values.networkPolicy.egress -}}
@@ -213,6 +213,30 @@ the OTLP collector.
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- if .Values.events.dispatcher.enabled }}
+# Webhook deliveries to the subscribers' endpoints.
+- ports:
+    {{- range $eg.webhooks.ports }}
+    - port: {{ int . }}
+      protocol: TCP
+    {{- end }}
+  {{- with $eg.webhooks.to }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Where the webhook CA bundle is mounted (a directory of its own, read-only), and the file
+WEBHOOK_CA_FILE names in it.
+*/}}
+{{- define "crs.webhookCaDir" -}}
+/etc/contact-restrictions/webhook-ca
+{{- end }}
+
+{{- define "crs.webhookCaFile" -}}
+{{ include "crs.webhookCaDir" . }}/ca.pem
 {{- end }}
 
 {{/*
