@@ -103,6 +103,22 @@ def wait_published(url: str, timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
+def smoke_write(server: Running, header: str) -> None:
+    """One write as wrk sends them (for a customer of its own): a 201, or no number."""
+    name, value = header.split(": ", 1)
+    answer = httpx.post(
+        f"{server.base_url}/customers/SMOKE/markers",
+        content=SUSPENSION,
+        headers={name: value, "content-type": "application/json"},
+        timeout=10,
+    )
+    if answer.status_code != 201:
+        raise WrkFailed(
+            f"wrong answer, not measured: POST /customers/SMOKE/markers -> "
+            f"{answer.status_code} {answer.text[:300]}"
+        )
+
+
 def write_row(key: str, title: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     mine = [r for r in runs if r["service"] == key]
     requests = sum(r["requests"] for r in mine)
@@ -134,6 +150,7 @@ def write_rows(
     try:
         for server in services.values():
             server.check_alive()
+            smoke_write(server, header)
             if cfg.warmup > 0:
                 run_wrk(server.base_url, lines, duration=cfg.warmup, **common)
         for name in ("outbox", "no-outbox", "no-outbox", "outbox"):

@@ -13,7 +13,11 @@ function init(args)
   if file == nil then
     error("usage: wrk -s writes.lua URL -- LINES_FILE")
   end
+  -- wrk.format uses the table given instead of wrk.headers (the -H ones): copy them in.
   local headers = { ["Content-Type"] = "application/json" }
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
   for line in io.lines(file) do
     local method, path, body = line:match("^(%u+) (%S+) (.*)$")
     if method ~= nil then
