@@ -129,6 +129,10 @@ class Settings(BaseSettings):
         description="CloudEvents `source` of every event; unset: urn:contact-restrictions:<profile>.",
     )
     dispatcher_enabled: bool = True
+    # A benchmark and diagnostic switch, never for production: false writes no event to the
+    # outbox (every change is still recorded and announced to the replicas), so that
+    # `make bench` can measure what the outbox costs the write path.
+    events_outbox_enabled: bool = True
     # The dispatcher wakes on NOTIFY, and polls at least this often whatever it hears.
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     dispatcher_concurrency: int = Field(default=16, ge=1, le=256)

@@ -71,10 +71,13 @@ def run_wrk(
     rate: float | None = None,
     workdir: Path,
     headers: list[str] | None = None,
+    script: str = "requests.lua",
 ) -> WrkResult:
+    """`script`: a Lua script in bench/wrk reading `paths_file` (requests.lua: GET paths;
+    writes.lua: "METHOD PATH BODY" lines). Pacing (`rate`) is for requests.lua only."""
     if not base_url.startswith(("http://127.0.0.1:", "http://localhost:", "http://[::1]:")):
         raise WrkFailed(f"refusing to load anything but loopback: {base_url}")
-    script = script_for(workdir, rate, threads)
+    lua = script_for(workdir, rate, threads) if script == "requests.lua" else WRK_DIR / script
     argv = [
         "wrk",
         f"-t{threads}",
@@ -83,7 +86,7 @@ def run_wrk(
         "--timeout",
         "5s",
         "-s",
-        str(script),
+        str(lua),
     ]
     for header in headers or []:
         argv += ["-H", header]

@@ -15,7 +15,7 @@ BENCH_THREADS (1), BENCH_WORKERS (WEB_CONCURRENCY of the servers, 1), BENCH_READ
 (180), BENCH_RESEED=1 (seed again), BENCH_KEEP_DB=1 (leave the embedded PostgreSQL running),
 BENCH_HEADER ('Name: value' sent with every request), BENCH_PNG=0 (no chart),
 BENCH_STRICT=1 (exit 1 when a target is missed), BENCH_ONLY (comma list of: limit, 1m, 10k,
-batch), BENCH_WAIT_QUIET (seconds to wait, before each measurement, for other processes to
+batch, events), BENCH_WAIT_QUIET (seconds to wait, before each measurement, for other processes to
 leave the CPUs idle; 0). DATABASE_URL: use that PostgreSQL server for the bench databases instead of the
 embedded one.
 """
@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 
 from bench import report, seed
+from bench.events import events_rows
 from bench.load import WrkFailed, WrkResult, run_wrk, wrk_version
 from bench.matrix import matrix_row
 from bench.servers import CpuMeter, Running, ServerFailed, machine_cpu_seconds, serve
@@ -54,7 +55,7 @@ BATCH_TARGET = 100_000.0  # customer checks per second
 SCALE_TARGET = 1.2  # rps on 10k customers / rps on 1M customers
 BUSY_CORES = 0.2  # CPU used by other processes during a run above which the row says so
 
-ALL_PARTS = frozenset({"limit", "1m", "10k", "batch"})  # BENCH_ONLY picks some of these
+ALL_PARTS = frozenset({"limit", "1m", "10k", "batch", "events"})  # BENCH_ONLY picks some of these
 
 CRM = "/customers/{ref}/restrictions"
 CHECK = "/customers/{ref}/contact-check?channel=phone"
@@ -588,7 +589,8 @@ def main() -> int:
     try:
         data = {}
         reseed = os.environ.get("BENCH_RESEED") == "1"
-        for key in ("1m", "10k"):
+        # The events part writes to fresh databases of its own: no data set needed.
+        for key in ("1m", "10k") if cfg.only - {"events"} else ():
             t0 = time.monotonic()
             data[key] = seed.prepare(db, seed.DATASETS[key], force=reseed)
             what = ", ".join(f"{k} {v:.1f}s" for k, v in data[key].seeded.items()) or "cached"
@@ -615,6 +617,11 @@ def main() -> int:
             service_rows, service_servers = run_services(data, files, cfg)
             rows.extend(service_rows)
             servers.extend(service_servers)
+        if "events" in cfg.only:
+            wait_quiet(cfg.wait_quiet)
+            event_rows, event_servers = events_rows(db, cfg, issuer, LOGS, WORK)
+            rows.extend(event_rows)
+            servers.extend(event_servers)
     finally:
         issuer.stop()
         if os.environ.get("BENCH_KEEP_DB") != "1":
@@ -653,7 +660,8 @@ ORDER = [
     "limit", "healthz", "crm_mixed", "check_mixed", "check_flat_mixed", "crm_restricted",
     "check_restricted", "check_flat_bad_token", "crm_half", "check_half", "service_1m",
     "crm_mixed_10k", "scale_ratio",
-    "batch_sequential", "batch_concurrent", "matrix_check",
+    "batch_sequential", "batch_concurrent",
+    "write_outbox", "write_no_outbox", "outbox_cost", "events_delivery", "matrix_check",
 ]  # fmt: skip
 
 

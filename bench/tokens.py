@@ -16,6 +16,10 @@ from app.identity.dev_issuer import DevIssuer
 AUDIENCE = "contact-restrictions-bench"
 # A CRM integration's own token: it reads, nothing else.
 ROLE = "reader"
+# The events bench's (bench/events.py): a Team Leader imposing telephone suspensions, and
+# the admin who subscribes the receiver.
+WRITER = "team_leader"
+ADMIN = "admin"
 
 
 class BenchIssuer:
@@ -33,11 +37,18 @@ class BenchIssuer:
             "OIDC_ISSUER": self._issuer.issuer,
             "OIDC_AUDIENCE": AUDIENCE,
             "OIDC_PROVIDER": "generic",
-            "OIDC_ROLE_MAP": json.dumps({ROLE: ROLE}),
+            "OIDC_ROLE_MAP": json.dumps({role: role for role in (ROLE, WRITER, ADMIN)}),
         }
 
     def header(self) -> str:
         token = self._issuer.mint([ROLE], subject="bench-crm", client_id="bench-crm")
+        return f"Authorization: Bearer {token}"
+
+    def header_for(self, role: str, subject: str, name: str | None = None) -> str:
+        """A token holding one role: a member of staff's (named, through the CRM) or, with
+        no name, a machine client's own."""
+        client = "bench-crm" if name is not None else subject
+        token = self._issuer.mint([role], subject=subject, name=name, client_id=client)
         return f"Authorization: Bearer {token}"
 
     def forged_header(self) -> str:

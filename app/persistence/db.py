@@ -102,6 +102,11 @@ def connect_args(settings: Settings, url: str) -> dict[str, Any]:
     return args
 
 
+# The key, in every session's `info`, of the EVENTS_OUTBOX_ENABLED switch
+# (app/persistence/outbox.py reads it).
+OUTBOX_ENABLED = "events_outbox_enabled"
+
+
 @dataclass
 class Database:
     url: str
@@ -124,7 +129,12 @@ class Database:
             pool_timeout=min(settings.db_connect_timeout_seconds, budget / 2),
             connect_args=connect_args(settings, url),
         )
-        return cls(url, engine, async_sessionmaker(engine, expire_on_commit=False), budget)
+        sessions = async_sessionmaker(
+            engine,
+            expire_on_commit=False,
+            info={OUTBOX_ENABLED: settings.events_outbox_enabled},
+        )
+        return cls(url, engine, sessions, budget)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -19,6 +19,7 @@ from app.domain.events import payloads
 from app.domain.events.cloudevent import Event
 from app.domain.events.payloads import Occurrence
 from app.domain.events.types import EventType
+from app.persistence.db import OUTBOX_ENABLED
 from app.persistence.tables import DecisionRow, OutboxEventRow
 
 _APPEND = text(
@@ -49,8 +50,9 @@ async def append(
     session: AsyncSession, customer_ref: str, occurrence: Occurrence | None, channel: str
 ) -> int | None:
     """Write the event (if any) and announce the change on `channel`; the event's sequence
-    number for the customer, or None when there was no event."""
-    if occurrence is None:
+    number for the customer, or None when there was no event (or the outbox is switched
+    off: EVENTS_OUTBOX_ENABLED, a diagnostic switch)."""
+    if occurrence is None or not session.info.get(OUTBOX_ENABLED, True):
         await session.execute(_NOTIFY, {"channel": channel, "ref": customer_ref})
         return None
     seq = (

@@ -55,6 +55,9 @@ class Dispatcher:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self._random = random.Random()
+        # Successful attempts waiting to be recorded, each with what its task awaits.
+        self._delivered: list[tuple[store.Claim, Result, datetime, asyncio.Future[None]]] = []
+        self._delivered_ready = asyncio.Event()
 
     def start(self) -> None:
         verify: ssl.SSLContext | bool = True
@@ -72,6 +75,7 @@ class Dispatcher:
         self._tasks = [
             asyncio.create_task(self._run(), name="dispatcher"),
             asyncio.create_task(self._listen(), name="dispatcher-wake"),
+            asyncio.create_task(self._record_delivered(), name="dispatcher-recorder"),
         ]
 
     def wake(self) -> None:
@@ -176,11 +180,39 @@ class Dispatcher:
         )
         self.metrics.webhook_attempts.labels(result.outcome).inc()
         self.metrics.webhook_latency.observe(result.latency_ms / 1000)
+        if result.success:
+            # Recorded with the others that succeeded meanwhile: one transaction for many.
+            # The task (and so its line) ends once it is recorded.
+            recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._delivered.append((claim, result, utcnow(), recorded))
+            self._delivered_ready.set()
+            await recorded
+            return
         try:
             await self._record(claim, result)
         except DATABASE_ERRORS as error:
             # The lease runs out and the event is tried again: delivered at least once.
             log.warning("could not record a delivery attempt: %s", type(error).__name__)
+
+    async def _record_delivered(self) -> None:
+        while not self._stopping:
+            await self._delivered_ready.wait()
+            self._delivered_ready.clear()
+            batch, self._delivered = self._delivered, []
+            try:
+                async with self.database.sessions() as session, session.begin():
+                    await store.delivered_many(
+                        session, [(claim, at, result) for claim, result, at, _ in batch]
+                    )
+            except DATABASE_ERRORS as error:
+                # Their leases run out and the events are tried again: at least once.
+                log.warning("could not record delivery attempts: %s", type(error).__name__)
+            except Exception:
+                log.exception("could not record delivery attempts")
+            finally:
+                for *_, recorded in batch:
+                    if not recorded.done():
+                        recorded.set_result(None)
 
     async def _record(self, claim: store.Claim, result: Result) -> None:
         now = self.clock()

@@ -57,6 +57,20 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
     return max(when - now, timedelta())
 
 
+# Most receivers answer nothing, or a few bytes. Reading an answer to its end keeps the
+# connection for the next event (a response closed unread closes its connection, and a new
+# one per event costs more than the event); a longer answer is dropped with its connection.
+_DRAIN_BYTES = 16_384
+
+
+async def _drain(response: httpx.Response) -> None:
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > _DRAIN_BYTES:
+            return
+
+
 async def _resolve(host: str, port: int) -> list[str]:
     loop = asyncio.get_running_loop()
     found = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -99,13 +113,16 @@ async def send(
     }
     try:
         async with asyncio.timeout(timeout):
-            # Streamed and never read: what the receiver answers beyond its status and
-            # Retry-After is not ours to hold.
+            # Streamed: what the receiver answers beyond its status and Retry-After is not
+            # ours to hold (_drain).
             request = client.build_request(
                 "POST", pinned, content=body, headers=headers, extensions={"sni_hostname": host}
             )
             response = await client.send(request, stream=True, follow_redirects=False)
-            await response.aclose()
+            try:
+                await _drain(response)
+            finally:
+                await response.aclose()
     except TimeoutError:
         return Result(Outcome.TIMEOUT, None, elapsed())
     except httpx.TimeoutException:

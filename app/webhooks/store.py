@@ -20,6 +20,7 @@ from app.persistence.changes import CHANGES_CHANNEL
 from app.persistence.marker_rows import MARKER_COLUMNS, marker_from_row
 from app.persistence.outbox import event_of
 from app.persistence.tables import MarkerRow, OutboxEventRow, WebhookEndpointRow
+from app.webhooks.sender import Result
 
 # One dispatcher at a time publishes and claims, whichever replica it runs in.
 DISPATCH_LOCK = 0x6372_735F_6576  # "crs_ev"
@@ -329,6 +330,30 @@ async def log_attempt(session: AsyncSession, claim: Claim, at: datetime, **value
 
 async def delivered(session: AsyncSession, claim: Claim) -> None:
     await session.execute(_DELIVERED, _keys(claim))
+
+
+async def delivered_many(
+    session: AsyncSession, attempts: list[tuple[Claim, datetime, Result]]
+) -> None:
+    """Successful attempts, each logged and its delivery done, in one round trip each for
+    the log and the deliveries (executemany)."""
+    if not attempts:
+        return
+    await session.execute(
+        _LOG,
+        [
+            {
+                **_keys(claim),
+                "attempt": claim.attempts + 1,
+                "at": at,
+                "status": result.status_code,
+                "latency": result.latency_ms,
+                "outcome": result.outcome,
+            }
+            for claim, at, result in attempts
+        ],
+    )
+    await session.execute(_DELIVERED, [_keys(claim) for claim, _, _ in attempts])
 
 
 async def retry_at(session: AsyncSession, claim: Claim, at: datetime) -> None:

@@ -27,6 +27,8 @@ class Delivery:
     body: bytes
     path: str = "/"
     at: float = 0.0
+    # The sender's (host, port): one connection per port.
+    client: tuple[str, int] | None = None
 
     @property
     def event(self) -> dict[str, Any]:
@@ -66,7 +68,10 @@ class Receiver:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        delivery = Delivery(headers, body, scope["path"], time.monotonic())
+        client = scope.get("client")
+        delivery = Delivery(
+            headers, body, scope["path"], time.monotonic(), tuple(client) if client else None
+        )
         self.requests.append(delivery)
         message_id = headers.get("webhook-id", "")
         self.in_flight[message_id] = self.in_flight.get(message_id, 0) + 1
