@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     events_outbox_enabled: bool = True
     # The dispatcher wakes on NOTIFY, and polls at least this often whatever it hears.
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0, le=60)
-    dispatcher_concurrency: int = Field(default=16, ge=1, le=256)
+    dispatcher_concurrency: int = Field(default=64, ge=1, le=256)
     webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
     # Multiplies every delay of the retry schedule (app/domain/events/retry.py): tests
     # shorten it; production keeps 1.

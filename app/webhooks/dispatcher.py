@@ -12,6 +12,7 @@ import contextlib
 import logging
 import random
 import ssl
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -51,6 +52,7 @@ class Dispatcher:
         self.clock = clock
         self._wake = asyncio.Event()
         self._stopping = False
+        self._next_scan = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
@@ -138,21 +140,26 @@ class Dispatcher:
         now = self.clock()
         room = self.settings.dispatcher_concurrency - len(self._in_flight)
         lease = self.settings.webhook_timeout_seconds * 2 + 5
+        # The instants (expiries, review dates) are looked for once a poll interval, not on
+        # every turn: a turn runs as each delivery finishes, and the search is the same.
+        scan = time.monotonic() >= self._next_scan
+        concurrency = self.settings.dispatcher_concurrency
+        if not scan and room < max(1, concurrency // 4):
+            # Most slots still busy: wait for more to finish, so that one turn (and its
+            # search of the queue) claims many deliveries rather than one.
+            return False
+        expired = reviews = 0
         async with self.database.sessions() as session, session.begin():
             if not await store.try_lead(session):
                 return False
-            expired = await store.record_expiries(
-                session,
-                now,
-                timedelta(seconds=self.settings.event_expiry_lookback_seconds),
-            )
-            reviews = await store.record_review_dates(
-                session,
-                now,
-                timedelta(seconds=self.settings.event_expiry_lookback_seconds),
-            )
+            if scan:
+                lookback = timedelta(seconds=self.settings.event_expiry_lookback_seconds)
+                expired = await store.record_expiries(session, now, lookback)
+                reviews = await store.record_review_dates(session, now, lookback)
             published = await store.publish(session, now)
             claims = await store.claim(session, now, room, lease, utcnow())
+        if scan:
+            self._next_scan = time.monotonic() + self.settings.dispatcher_poll_seconds
         self.metrics.events_published.inc(published)
         for claim in claims:
             task = asyncio.create_task(self._deliver(claim))
