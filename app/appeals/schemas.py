@@ -8,11 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.decisions.schemas import DecisionOut
+from app.decisions.schemas import DecisionOut, MarkerVariation
 from app.domain.details import LongText, not_null
 from app.domain.lifecycle.annual_review import FlagCode
 from app.domain.lifecycle.appeals import AppealOutcome
-from app.restrictions.schemas import VaryMarker
 
 
 class LodgeAppeal(BaseModel):
@@ -38,25 +37,6 @@ class LodgeAppeal(BaseModel):
         "notice's is known; the 20 working days run from it. Default: the notice date.",
     )
     grounds: LongText = Field(description="The grounds of appeal (kept, never logged).")
-
-
-class MarkerVariation(VaryMarker):
-    """One marker of the decision, varied as POST /markers/{id}/variations takes it."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "marker_id": "3f2b8c1d-6e4a-4b7f-9c2d-1a0b9e8f7d6c",
-                    "details": {"channels": ["email", "letter"]},
-                    "reason": "Varied on appeal: letters as well as email.",
-                }
-            ]
-        },
-    )
-
-    marker_id: uuid.UUID = Field(description="A marker the decision imposed.")
 
 
 class DecideAppeal(BaseModel):

@@ -15,7 +15,7 @@ from app.domain.vocabulary import PolicyProfileName
 from app.incidents.schemas import IncidentOut
 from app.reads.marker_json import LondonInstant
 from app.reads.marker_schemas import MarkerOut
-from app.restrictions.schemas import ImposeMarker, Services
+from app.restrictions.schemas import ImposeMarker, Services, VaryMarker
 
 INCIDENTS_MAX = 50
 MARKERS_MAX = 10
@@ -283,6 +283,27 @@ class MakeFormalDecision(_Step):
 
 def _correctable(description: str) -> Any:
     return Field(default=None, json_schema_extra=not_null, description=description)
+
+
+class MarkerVariation(VaryMarker):
+    """One of a formal decision's markers, varied by a step about the decision (a review,
+    an appeal's outcome): its id, and the fields POST /markers/{id}/variations takes (only
+    those given change)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "marker_id": "3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d",
+                    "details": {"channels": ["email", "letter", "phone"]},
+                    "reason": "Phone reopened at review.",
+                }
+            ]
+        },
+    )
+
+    marker_id: uuid.UUID = Field(description="A marker the formal decision imposed.")
 
 
 class CorrectedFields(BaseModel):

@@ -9,33 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.decisions.schemas import DecisionOut
+from app.decisions.schemas import DecisionOut, MarkerVariation
 from app.domain.details import LongText, not_null
 from app.domain.lifecycle.reviews import ReviewOutcome, ReviewState
 from app.reads.marker_json import LondonInstant
-from app.restrictions.schemas import StaffId, VaryMarker
+from app.restrictions.schemas import StaffId
 
 VARIATIONS_MAX = 10
-
-
-class MarkerVariation(VaryMarker):
-    """One of the decision's markers, varied at review: its id, and the fields POST
-    /markers/{id}/variations takes (only those given change)."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "marker_id": "3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d",
-                    "details": {"channels": ["email", "letter", "phone"]},
-                    "reason": "Phone reopened at review.",
-                }
-            ]
-        },
-    )
-
-    marker_id: uuid.UUID = Field(description="A marker the formal decision imposed.")
 
 
 _EXAMPLE_MARKER = "3f2b1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d"
