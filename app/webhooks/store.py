@@ -62,16 +62,29 @@ async def record_expiries(
             },
         )
     ).all()
+    recorded = 0
     for marker_id in ids:
-        row = await session.get(MarkerRow, marker_id)
+        found = await session.get(MarkerRow, marker_id)
+        assert found is not None
+        # Under the customer's lock, read again: a variation or a review that began before
+        # the end and commits after it (extending the marker) is waited for, not announced
+        # as expired, which would also use up the marker's one `expired`.
+        await session.execute(_LOCK_CUSTOMER, {"ref": found.customer_ref})
+        row = await session.get(MarkerRow, marker_id, populate_existing=True)
         assert row is not None
+        if row.lifted_at is not None or row.ends_at is None or row.ends_at > now:
+            continue
         marker = marker_from_row({column: getattr(row, column) for column in MARKER_COLUMNS})
         await outbox.append(session, marker.customer_ref, marker_expired(marker), CHANGES_CHANNEL)
-    return len(ids)
+        recorded += 1
+    return recorded
+
+
+_LOCK_CUSTOMER = text("SELECT 1 FROM customers WHERE customer_ref = :ref FOR UPDATE")
 
 
 # Each formal decision still restricting (a marker of it not lifted), with its current
-# review date: the latest a review that continued it set, else its own. Its `due` instant
+# review date: the one the latest review that renewed it set, else its own. Its `due` instant
 # is that London day's first, its `overdue` instant the next day's; `done` when a review
 # of that date was applied.
 _REVIEW_DATES = text(
@@ -82,11 +95,14 @@ _REVIEW_DATES = text(
         WHERE d.step = 'formal_decision'
         ORDER BY d.id, d.version DESC
     ), current AS (
+        -- The date the latest applied review set (it may be earlier than the one
+        -- before), else the decision's own: as the worklist's cycles count it.
         SELECT c.id, c.customer_ref,
-               greatest(c.review_due, (
-                   SELECT max(r.review_due) FROM decisions r
-                   WHERE r.about_id = c.id AND r.step = 'review'
-               )) AS due
+               coalesce((
+                   SELECT r.review_due FROM decisions r
+                   WHERE r.about_id = c.id AND r.step = 'review' AND r.review_due IS NOT NULL
+                   ORDER BY r.seq DESC LIMIT 1
+               ), c.review_due) AS due
         FROM decided c
         WHERE EXISTS (
             SELECT 1 FROM markers m WHERE m.decision_id = c.id AND m.lifted_at IS NULL

@@ -69,3 +69,26 @@ async def test_due_then_overdue_at_their_instants_unless_reviewed(clean_db: str)
         "review_due": due.isoformat(),
         "link": f"/decisions/{missed}",
     }
+
+
+async def test_a_review_that_brings_the_date_forward_moves_the_events_with_it(
+    clean_db: str,
+) -> None:
+    async with serve(clean_db, **EVENTS) as service:
+        today = to_london(utcnow()).date()
+        decision = await _decide(service, "REVIEW-SOONER", (today + timedelta(days=60)).isoformat())
+        sooner = today + timedelta(days=3)
+        reviewed = await service.client.post(
+            f"/decisions/{decision}/reviews",
+            json={
+                "outcome": "continue",
+                "reasons": "Look again soon.",
+                "next_review_due": sooner.isoformat(),
+            },
+        )
+        assert reviewed.status_code == 201, reviewed.text
+        service.clock.fixed = overdue_at(sooner)
+        events = await _review_events(service)
+        assert events == [(REVIEW_DUE, decision), (REVIEW_OVERDUE, decision)]
+        dates = {e["data"]["review_due"] for e in await feed(service) if e["type"] == REVIEW_DUE}
+    assert dates == {sooner.isoformat()}
