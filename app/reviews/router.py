@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from app.auth import Action, ActionContext, authorise
 from app.decisions.service import decision_json
-from app.deps import Lifecycle, Now, Precondition, Profile, WriteSession
+from app.deps import Lifecycle, Now, Profile, WriteSession
 from app.domain.lifecycle.reviews import ReviewState
 from app.problems import problem_responses
 from app.reviews import service
@@ -40,10 +40,9 @@ PAGE_MAX = 200
     "pending (nothing changes), the second applies the outcome, which both must have chosen "
     "(409 naming the disagreement; 409 for the same person twice). `customer_to_be_told` "
     "says whether the customer must hear of it (a change, and a contact recorded recently). "
-    "Only a formal decision is reviewed (422 naming its step). If-Match with the decision's "
-    "ETag: 412 if the decision has changed since it was read.",
+    "Only a formal decision is reviewed (422 naming its step).",
     response_model=RecordedReviewOut,
-    responses=problem_responses(400, 404, 408, 409, 412, 413, 422, 503),
+    responses=problem_responses(400, 404, 408, 409, 413, 422, 503),
 )
 async def review_decision(
     decision_id: DecisionId,
@@ -52,7 +51,6 @@ async def review_decision(
     at: Now,
     profile: Profile,
     lifecycle: Lifecycle,
-    if_match: Precondition,
     context: ActionContext = Depends(authorise(Action.REVIEW_DECISION)),
 ) -> dict[str, Any]:
     review = await service.record_review(
@@ -63,7 +61,6 @@ async def review_decision(
         decision_id,
         body,
         at,
-        if_match,
     )
     return {
         **decision_json(review.row),

@@ -53,7 +53,6 @@ from app.domain.lifecycle.reviews import (
 )
 from app.domain.markers import Marker
 from app.domain.policy.profile import PolicyProfile
-from app.domain.preconditions import IfMatch
 from app.domain.time.clock import to_second
 from app.domain.vocabulary import Action, MarkerKind, MarkerStatus, Role
 from app.persistence.marker_rows import MARKER_COLUMNS, marker_from_row
@@ -66,7 +65,6 @@ from app.problems import (
     invalid,
     not_found,
     policy_violation,
-    precondition_failed,
 )
 from app.restrictions import service as restrictions
 from app.restrictions.schemas import LiftMarker, VaryMarker
@@ -374,7 +372,6 @@ async def record_review(
     decision_id: uuid.UUID,
     command: RecordReview,
     now: datetime,
-    if_match: IfMatch | None = None,
 ) -> Review:
     """A review of a formal decision by the decision maker (Flintshire "Reviewing
     decisions", Wrexham 7.1). One reviewer completes it, or for a social-media block the
@@ -398,12 +395,7 @@ async def record_review(
         fields,
         decision.incident_ids,
     )
-    # Under the customer's lock: the decision, its reviews and markers as the review before
-    # left them.
-    if if_match is not None:
-        latest = await _formal_decision(session, decision_id)
-        if not if_match.matches(latest.version):
-            raise precondition_failed(latest.version)
+    # Under the customer's lock: the reviews and markers as the review before left them.
     markers = await _markers_of(session, decision.id)
     _check_body(lifecycle, command, markers, now)
     recorded = [_recorded(r) for r in (await _reviews_of(session, [decision.id]))[decision.id]]
