@@ -171,7 +171,8 @@ async def _prepare(url: str, dataset: Dataset, force: bool) -> Seeded:
             async with conn.transaction():
                 await conn.execute("SET LOCAL synchronous_commit = off")
                 await conn.execute("DELETE FROM bench_meta")
-                await conn.execute("TRUNCATE marker_versions, contacts, markers, customers")
+                # CASCADE: the case file, the outbox and the rest name customers too.
+                await conn.execute("TRUNCATE marker_versions, contacts, markers, customers CASCADE")
                 await conn.copy_records_to_table(
                     "customers",
                     records=_customers(dataset),
@@ -184,7 +185,7 @@ async def _prepare(url: str, dataset: Dataset, force: bool) -> Seeded:
             markers, versions, contacts = _markers(dataset, now)
             async with conn.transaction():
                 await conn.execute("SET LOCAL synchronous_commit = off")
-                await conn.execute("TRUNCATE marker_versions, contacts, markers")
+                await conn.execute("TRUNCATE marker_versions, contacts, markers CASCADE")
                 await conn.copy_records_to_table("markers", records=markers, columns=MARKER_COLS)
                 await conn.copy_records_to_table(
                     "marker_versions", records=versions, columns=VERSION_COLS
