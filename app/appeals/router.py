@@ -13,9 +13,8 @@ from app.appeals.schemas import AnnualReviewReport, AppealList, DecideAppeal, Lo
 from app.auth import Action, ActionContext, authorise
 from app.decisions.schemas import DecisionOut
 from app.decisions.service import decision_json
-from app.deps import Now, Precondition, Profile, WriteSession, tag
+from app.deps import Lifecycle, Now, Precondition, Profile, WriteSession, tag
 from app.domain.lifecycle.annual_review import VERY_DIFFERENT_RATIO
-from app.domain.lifecycle.policy import load_lifecycle
 from app.problems import problem_responses
 
 router = APIRouter(tags=["Appeals"])
@@ -46,11 +45,10 @@ async def lodge_appeal(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.LODGE_APPEAL)),
 ) -> dict[str, Any]:
-    row = await service.lodge(
-        db, context, profile, load_lifecycle(profile.name), decision_id, body, at
-    )
+    row = await service.lodge(db, context, profile, lifecycle, decision_id, body, at)
     return decision_json(row)
 
 
@@ -92,13 +90,12 @@ async def decide_appeal(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     if_match: Precondition,
     response: Response,
     context: ActionContext = Depends(authorise(Action.DECIDE_APPEAL)),
 ) -> dict[str, Any]:
-    row = await service.decide(
-        db, context, profile, load_lifecycle(profile.name), appeal_id, body, at, if_match
-    )
+    row = await service.decide(db, context, profile, lifecycle, appeal_id, body, at, if_match)
     tag(response, row.version)
     return decision_json(row)
 

@@ -9,8 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 
 from app.auth import Action, ActionContext, authorise
-from app.deps import Now, Profile, WriteSession, tag
-from app.domain.lifecycle.policy import load_lifecycle
+from app.deps import Lifecycle, Now, Profile, WriteSession, tag
 from app.incidents import service
 from app.incidents.schemas import IncidentList, IncidentOut, RecordIncident
 from app.problems import problem_responses
@@ -48,6 +47,7 @@ async def record_incident(
     db: WriteSession,
     at: Now,
     profile: Profile,
+    lifecycle: Lifecycle,
     response: Response,
     context: ActionContext = Depends(authorise(Action.RECORD_INCIDENT)),
 ) -> dict[str, Any]:
@@ -55,7 +55,7 @@ async def record_incident(
         db,
         context.acting_for(body.on_behalf_of),
         profile,
-        load_lifecycle(profile.name),
+        lifecycle,
         customer_ref,
         body,
         at,
