@@ -232,6 +232,8 @@ class Dispatcher:
                 # Their leases run out and the events are tried again: at least once.
                 log.warning("could not record delivery attempts: %s", type(error).__name__)
             except Exception:
+                # Logged, not raised: this loop ending would leave every delivery task
+                # waiting on `recorded` for ever; the leases run out and they are retried.
                 log.exception("could not record delivery attempts")
             finally:
                 for *_, recorded in batch:
