@@ -238,5 +238,6 @@ def build_asgi(app: FastAPI) -> ASGIApp:
     keyed = Idempotency(app, lambda: app.state)
     body_limit = BodyLimit(keyed, settings.max_body_bytes, settings.body_read_timeout_seconds)
     rest = SafeHeaders(RequestContext(body_limit, app.state.metrics, UNLOGGED_ROUTES))
-    fast = FastReads(rest, lambda: app.state)
+    # Behind CORS, the answers go through CORS's own send (it adds its headers to them).
+    fast = FastReads(rest, lambda: app.state, whole=not settings.cors_allow_origins)
     return HeadAsGet(with_cors(fast, settings.cors_allow_origins))

@@ -1,9 +1,10 @@
 """The limit: the fastest answer this stack can give.
 
 A bare ASGI callable that answers every request with the same ~100-byte JSON body, served by
-the same uvicorn with the same flags as `python -m app.cli serve` (uvloop, httptools, no
-access log). No routing, no framework, no database: whatever the real service reaches is
-measured as a share of this.
+the same uvicorn with the same flags as `python -m app.cli serve` (uvloop, the service's
+httptools protocol, no access log). It answers through plain ASGI: two sends, each header
+checked by uvicorn, two writes. No routing, no framework, no database: whatever the real
+service reaches is measured as a share of this.
 
 Run: `PORT=8000 python -m bench.limit_app`.
 """
@@ -61,6 +62,8 @@ def main() -> None:
 
     import uvicorn
 
+    from app.web.http_edges import UVICORN_OPTIONS
+
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper())
     uvicorn.run(
         "bench.limit_app:app",
@@ -68,11 +71,12 @@ def main() -> None:
         port=int(os.environ.get("PORT", "8000")),
         workers=int(os.environ.get("WEB_CONCURRENCY", "1")),
         loop="uvloop",
-        http="httptools",
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=20,
-        server_header=False,  # as app/web/http_edges.py UVICORN_OPTIONS
+        # The service's own protocol: it offers the one-write answer
+        # (app/web/whole_response.py), which this plain ASGI app does not take.
+        **UVICORN_OPTIONS,
     )
 
 

@@ -27,6 +27,7 @@ from app.persistence.migrations import upgrade_to_head
 from app.settings import Settings
 from app.web.http_edges import UVICORN_OPTIONS
 from tests.issuer import ALL_ROLES, TestIssuer, stop_test_issuer, test_issuer
+from tests.servers import running
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DB = "crs_test"
@@ -153,20 +154,12 @@ async def serve(url: str, **overrides: Any) -> AsyncIterator[Service]:
         loop="none",
         **UVICORN_OPTIONS,  # as `crs serve` does: problem+json for bad HTTP, no banner
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    base_url = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient(base_url=base_url, timeout=10, headers=full_access()) as client:
-        try:
+    async with running(config) as port:
+        base_url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(
+            base_url=base_url, timeout=10, headers=full_access()
+        ) as client:
             yield Service(app, base_url, client, clock, test_issuer())
-        finally:
-            server.should_exit = True
-            await task
 
 
 @pytest.fixture

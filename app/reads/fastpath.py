@@ -48,6 +48,8 @@ _IF_NONE_MATCH = IF_NONE_MATCH.encode()
 _REQUEST_ID = b"x-request-id"
 _QUERY_TOKEN = QUERY_TOKEN.encode()
 _FORMATS = ("json", "flat")
+# The server extension that sends a whole answer in one write (app/web/whole_response.py).
+WHOLE_RESPONSE = "crs.whole_response"
 
 
 def _query(raw: bytes, allowed: frozenset[str]) -> dict[str, str] | None:
@@ -153,10 +155,28 @@ def _headers(scope: Scope, etag: bool) -> tuple[str | None, str | None, bytes | 
     return authorization, if_none_match, rid
 
 
+# Header lines as sent, per answer's headers: most are a few constant tuples, the rest differ
+# by their ETag. Bounded; a flood of distinct ETags only empties it.
+_HEADS_MAX = 4096
+_heads: dict[tuple[tuple[bytes, bytes], ...], bytes] = {}
+
+
+def _head(headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
+    head = _heads.get(headers)
+    if head is None:
+        if len(_heads) >= _HEADS_MAX:
+            _heads.clear()
+        head = _heads[headers] = b"".join(n + b": " + v + b"\r\n" for n, v in headers)
+    return head
+
+
 class FastReads:
-    def __init__(self, app: ASGIApp, state_of: Callable[[], Any]) -> None:
+    def __init__(self, app: ASGIApp, state_of: Callable[[], Any], whole: bool = True) -> None:
+        """`whole`: use the server's one-write extension when offered. Off where a layer
+        outside this one must see the answer's messages (CORS adds its headers to them)."""
         self.app = app
         self.state_of = state_of
+        self._whole = whole
         # Resolved once the lifespan has made them (app.state lookups are slow).
         self._snapshot: Any = None
         self._clock: Callable[[], datetime] | None = None
@@ -183,13 +203,31 @@ class FastReads:
                 # records their metrics itself, as RequestContext does for the rest.
                 # Sent here rather than by a helper: each coroutine costs.
                 status, body = answer.status, answer.body
-                if status == 304:
-                    headers = [*answer.headers, (_REQUEST_ID, rid or new_id())]
+                rid = rid or new_id()
+                extensions = scope.get("extensions")
+                # Only the answers whose headers are all this service's own constants and
+                # digests: a refusal's come partly from the refusal, and are left to the
+                # server's checks.
+                if (
+                    self._whole
+                    and status in (200, 304)
+                    and extensions is not None
+                    and WHOLE_RESPONSE in extensions
+                ):
+                    head = _head(answer.headers) + b"x-request-id: " + rid + b"\r\n"
+                    sent = extensions[WHOLE_RESPONSE]["send"](status, head, body)
                 else:
-                    length = (b"content-length", b"%d" % len(body))
-                    headers = [*answer.headers, length, (_REQUEST_ID, rid or new_id())]
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                    sent = False
+                if not sent:
+                    if status == 304:
+                        headers = [*answer.headers, (_REQUEST_ID, rid)]
+                    else:
+                        length = (b"content-length", b"%d" % len(body))
+                        headers = [*answer.headers, length, (_REQUEST_ID, rid)]
+                    await send(
+                        {"type": "http.response.start", "status": status, "headers": headers}
+                    )
+                    await send({"type": "http.response.body", "body": body})
                 self._metrics.observe_request("GET", template, status, perf_counter() - started)
                 return
         await self.app(scope, receive, send)

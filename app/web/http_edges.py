@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from app.problems import PROBLEM_JSON, problem_body, problem_response
+from app.web.whole_response import offer
 
 NOSNIFF = (b"x-content-type-options", b"nosniff")
 PRIVATE_NO_STORE = b"private, no-store"
@@ -127,7 +128,16 @@ def with_cors(app: ASGIApp, origins: tuple[str, ...]) -> ASGIApp:
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, answering the requests it cannot parse (bad request
     line, bad header, bad chunked framing, conflicting lengths, bad URL) with a problem
-    instead of plain text. The connection is closed after it, as uvicorn does."""
+    instead of plain text (the connection is closed after it, as uvicorn does), and offering
+    each request the one-write answer (app/web/whole_response.py)."""
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        # The request's cycle is made and its task scheduled, not yet run: the scope can
+        # still be given the extension. (An upgrade request gets no new cycle.)
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is self.scope:
+            offer(self.scope, cycle)  # type: ignore[arg-type]
 
     def send_400_response(self, msg: str) -> None:
         body = problem_body(

@@ -16,6 +16,8 @@ import orjson
 import uvicorn
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from tests.servers import running
+
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -121,19 +123,9 @@ async def receiving(receiver: Receiver) -> AsyncIterator[Receiver]:
     config = uvicorn.Config(
         receiver, host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    receiver.url = f"http://127.0.0.1:{port}/hooks"
-    try:
+    async with running(config) as port:
+        receiver.url = f"http://127.0.0.1:{port}/hooks"
         yield receiver
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def until(check: Callable[[], bool], seconds: float = 20.0) -> None:

@@ -20,6 +20,7 @@ from cryptography.x509.oid import NameOID
 from tests.conftest import serve
 from tests.events.receiver import Receiver, until
 from tests.events.test_delivery import EVENTS, customer_story, per_customer, subscribe
+from tests.servers import running
 
 
 def _certificates(directory: Path, host: str) -> tuple[Path, Path, Path]:
@@ -99,17 +100,8 @@ async def receiving_tls(receiver: Receiver, cert: Path, key: Path) -> AsyncItera
         ssl_certfile=str(cert),
         ssl_keyfile=str(key),
     )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield server.servers[0].sockets[0].getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
+    async with running(config) as port:
+        yield port
 
 
 async def test_https_delivery_is_pinned_to_the_checked_address_and_verified(
