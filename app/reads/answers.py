@@ -42,6 +42,14 @@ NO_STORE = b"private, no-store"
 REVALIDATE = NO_STORE  # the ETag stays: a client keeping the body may still revalidate
 _NOSNIFF = (b"x-content-type-options", b"nosniff")
 _CHECK_HEADERS = ((b"content-type", JSON), (b"cache-control", NO_STORE), _NOSNIFF)
+
+
+def head_lines(headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
+    """Headers as HTTP/1.1 header lines, for a server that sends an answer whole."""
+    return b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+
+
+_CHECK_HEAD = head_lines(_CHECK_HEADERS)
 _MAX_ENTRIES = 200_000
 
 
@@ -53,6 +61,9 @@ class Answer(NamedTuple):
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
     outcome: str | None = None  # for the metrics; never sent
+    # `headers` as header lines (head_lines), made with the answer where that is cheap;
+    # empty for answers whose headers are not all this service's own (refusals).
+    head: bytes = b""
 
 
 class _Part(NamedTuple):
@@ -229,14 +240,19 @@ def restrictions_answer(
         part, digest = kept
         etag = _etag(digest, view.customer_ref)
     if if_none_match is not None and etag_matches(if_none_match, etag):
-        return Answer(304, ((b"etag", etag), *_REVALIDATE_HEADERS), b"")
+        revalidated = ((b"etag", etag), *_REVALIDATE_HEADERS)
+        return Answer(304, revalidated, b"", None, b"etag: " + etag + _AFTER_ETAG)
     body = b"".join(
         (b'{"customer_ref":', orjson.dumps(view.customer_ref), b",", part, _freshness(freshness))
     )
-    return Answer(200, ((b"content-type", JSON), (b"etag", etag), *_REVALIDATE_HEADERS), body)
+    headers = ((b"content-type", JSON), (b"etag", etag), *_REVALIDATE_HEADERS)
+    return Answer(200, headers, body, None, _BEFORE_ETAG + etag + _AFTER_ETAG)
 
 
 _REVALIDATE_HEADERS = ((b"cache-control", REVALIDATE), _NOSNIFF)
+# The CRM read's header lines around its ETag, the only one that differs between answers.
+_BEFORE_ETAG = head_lines(((b"content-type", JSON),)) + b"etag: "
+_AFTER_ETAG = b"\r\n" + head_lines(_REVALIDATE_HEADERS)
 
 
 def _reasons(result: CheckResult) -> list[dict[str, str]]:
@@ -414,7 +430,7 @@ def contact_check_answer(
             frame.tail,
         )
     )
-    return Answer(200, _CHECK_HEADERS, body, outcome)
+    return Answer(200, _CHECK_HEADERS, body, outcome, _CHECK_HEAD)
 
 
 _last_flat: tuple[Freshness | None, bytes] = (None, b"")

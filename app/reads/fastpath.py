@@ -155,21 +155,6 @@ def _headers(scope: Scope, etag: bool) -> tuple[str | None, str | None, bytes | 
     return authorization, if_none_match, rid
 
 
-# Header lines as sent, per answer's headers: most are a few constant tuples, the rest differ
-# by their ETag. Bounded; a flood of distinct ETags only empties it.
-_HEADS_MAX = 4096
-_heads: dict[tuple[tuple[bytes, bytes], ...], bytes] = {}
-
-
-def _head(headers: tuple[tuple[bytes, bytes], ...]) -> bytes:
-    head = _heads.get(headers)
-    if head is None:
-        if len(_heads) >= _HEADS_MAX:
-            _heads.clear()
-        head = _heads[headers] = b"".join(n + b": " + v + b"\r\n" for n, v in headers)
-    return head
-
-
 class FastReads:
     def __init__(self, app: ASGIApp, state_of: Callable[[], Any], whole: bool = True) -> None:
         """`whole`: use the server's one-write extension when offered. Off where a layer
@@ -205,16 +190,16 @@ class FastReads:
                 status, body = answer.status, answer.body
                 rid = rid or new_id()
                 extensions = scope.get("extensions")
-                # Only the answers whose headers are all this service's own constants and
-                # digests: a refusal's come partly from the refusal, and are left to the
-                # server's checks.
+                # Only the answers with their header lines made (answer.head): their
+                # headers are all this service's own constants and digests. A refusal's
+                # come partly from the refusal, and are left to the server's checks.
                 if (
                     self._whole
-                    and status in (200, 304)
+                    and answer.head
                     and extensions is not None
                     and WHOLE_RESPONSE in extensions
                 ):
-                    head = _head(answer.headers) + b"x-request-id: " + rid + b"\r\n"
+                    head = answer.head + b"x-request-id: " + rid + b"\r\n"
                     sent = extensions[WHOLE_RESPONSE]["send"](status, head, body)
                 else:
                     sent = False
