@@ -196,33 +196,41 @@ class Claim:
     attempts: int
     url: str
     secrets: tuple[str, ...]
+    # The lease as this claim took it: an outcome is recorded only while the lease is still
+    # this one. Once it has run out and the event was claimed again, the new holder's
+    # outcome counts; the late one is logged as an attempt and changes nothing else.
+    leased_until: datetime
 
 
 # The head of each (endpoint, customer) line is its pending event with the lowest
-# sequence: a later event waits behind it, on that endpoint only. A head that is leased
-# (being attempted) or not yet due holds its line.
+# sequence: a later event waits behind it, on that endpoint only. A head that is not yet
+# due holds its line, and so does any event of the line under a current lease: one event
+# of a line in flight at a time, even when a redelivery puts an earlier event back at the
+# head while a later one is being sent.
 _CLAIM = text(
     """
-    WITH heads AS (
-        SELECT DISTINCT ON (d.endpoint_id, d.customer_ref)
-               d.endpoint_id, d.event_id, d.next_attempt_at, d.leased_until
+    WITH lines AS (
+        SELECT d.endpoint_id, d.customer_ref, min(d.seq) AS seq
         FROM webhook_deliveries d
         WHERE d.status = 'pending'
-        ORDER BY d.endpoint_id, d.customer_ref, d.seq
+        GROUP BY d.endpoint_id, d.customer_ref
+        HAVING NOT bool_or(coalesce(d.leased_until >= clock_timestamp(), false))
     ), due AS (
-        SELECT h.endpoint_id, h.event_id
-        FROM heads h JOIN webhook_endpoints w ON w.id = h.endpoint_id
-        WHERE w.status = 'active'
-          AND h.next_attempt_at <= :now
-          AND (h.leased_until IS NULL OR h.leased_until < clock_timestamp())
-        ORDER BY h.next_attempt_at
+        SELECT d.endpoint_id, d.event_id
+        FROM lines l
+        JOIN webhook_deliveries d
+          ON d.endpoint_id = l.endpoint_id AND d.customer_ref = l.customer_ref
+         AND d.seq = l.seq AND d.status = 'pending'
+        JOIN webhook_endpoints w ON w.id = d.endpoint_id
+        WHERE w.status = 'active' AND d.next_attempt_at <= :now
+        ORDER BY d.next_attempt_at
         LIMIT :limit
     )
     UPDATE webhook_deliveries d
     SET leased_until = clock_timestamp() + make_interval(secs => :lease)
     FROM due
     WHERE d.endpoint_id = due.endpoint_id AND d.event_id = due.event_id
-    RETURNING d.endpoint_id, d.event_id, d.attempts
+    RETURNING d.endpoint_id, d.event_id, d.attempts, d.leased_until
     """
 )
 
@@ -268,6 +276,7 @@ async def claim(
             attempts=c.attempts,
             url=endpoints[c.endpoint_id].url,
             secrets=secrets_in_force(endpoints[c.endpoint_id], real_now),
+            leased_until=c.leased_until,
         )
         for c in claimed
     ]
@@ -281,43 +290,51 @@ _LOG = text(
     """
 )
 
+# Each outcome changes the delivery (and then its endpoint) only under the claim's own lease
+# (`Claim.leased_until`).
+_MINE = "endpoint_id = :endpoint AND event_id = :event AND leased_until = :lease"
+
 _DELIVERED = text(
-    """
+    f"""
     WITH d AS (
         UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1,
             leased_until = NULL
-        WHERE endpoint_id = :endpoint AND event_id = :event
+        WHERE {_MINE}
+        RETURNING 1
     )
-    UPDATE webhook_endpoints SET failed_in_a_row = 0 WHERE id = :endpoint AND failed_in_a_row > 0
+    UPDATE webhook_endpoints SET failed_in_a_row = 0
+    WHERE id = :endpoint AND failed_in_a_row > 0 AND EXISTS (SELECT FROM d)
     """
 )
 
 _RETRY = text(
-    """
+    f"""
     UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = :next,
         leased_until = NULL
-    WHERE endpoint_id = :endpoint AND event_id = :event
+    WHERE {_MINE}
     """
 )
 
 _GONE = text(
-    """
+    f"""
     WITH d AS (
         UPDATE webhook_deliveries SET attempts = attempts + 1, leased_until = NULL
-        WHERE endpoint_id = :endpoint AND event_id = :event
+        WHERE {_MINE}
+        RETURNING 1
     )
     UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = 'gone',
         updated_at = :at
-    WHERE id = :endpoint AND status = 'active'
+    WHERE id = :endpoint AND status = 'active' AND EXISTS (SELECT FROM d)
     """
 )
 
 _FAILED = text(
-    """
+    f"""
     WITH d AS (
         UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1,
             leased_until = NULL
-        WHERE endpoint_id = :endpoint AND event_id = :event
+        WHERE {_MINE}
+        RETURNING 1
     )
     UPDATE webhook_endpoints
     SET failed_in_a_row = failed_in_a_row + 1,
@@ -326,7 +343,7 @@ _FAILED = text(
         disabled_reason = CASE WHEN failed_in_a_row + 1 >= :limit AND status = 'active'
                                THEN 'failing' ELSE disabled_reason END,
         updated_at = :at
-    WHERE id = :endpoint
+    WHERE id = :endpoint AND EXISTS (SELECT FROM d)
     """
 )
 
@@ -345,7 +362,7 @@ async def log_attempt(session: AsyncSession, claim: Claim, at: datetime, **value
 
 
 async def delivered(session: AsyncSession, claim: Claim) -> None:
-    await session.execute(_DELIVERED, _keys(claim))
+    await session.execute(_DELIVERED, _held(claim))
 
 
 async def delivered_many(
@@ -369,22 +386,26 @@ async def delivered_many(
             for claim, at, result in attempts
         ],
     )
-    await session.execute(_DELIVERED, [_keys(claim) for claim, _, _ in attempts])
+    await session.execute(_DELIVERED, [_held(claim) for claim, _, _ in attempts])
 
 
 async def retry_at(session: AsyncSession, claim: Claim, at: datetime) -> None:
-    await session.execute(_RETRY, {**_keys(claim), "next": at})
+    await session.execute(_RETRY, {**_held(claim), "next": at})
 
 
 async def gone(session: AsyncSession, claim: Claim, at: datetime) -> None:
     """410: the receiver says the endpoint is no more. The event stays owed, in case an
     admin resumes the endpoint."""
-    await session.execute(_GONE, {**_keys(claim), "at": at})
+    await session.execute(_GONE, {**_held(claim), "at": at})
 
 
 async def failed(session: AsyncSession, claim: Claim, at: datetime, disable_after: int) -> None:
-    await session.execute(_FAILED, {**_keys(claim), "at": at, "limit": disable_after})
+    await session.execute(_FAILED, {**_held(claim), "at": at, "limit": disable_after})
 
 
 def _keys(claim: Claim) -> dict[str, Any]:
     return {"endpoint": claim.endpoint_id, "event": uuid.UUID(claim.event.id)}
+
+
+def _held(claim: Claim) -> dict[str, Any]:
+    return {**_keys(claim), "lease": claim.leased_until}
