@@ -165,13 +165,19 @@ class Dispatcher:
             # search of the queue) claims many deliveries rather than one.
             return False
         expired = reviews = 0
-        async with self.database.sessions() as session, session.begin():
-            if not await store.try_lead(session):
-                return False
-            if scan:
+        if scan:
+            # In a transaction of its own: announcing an expiry or a review date takes its
+            # customer's row lock, and a write for that customer should wait only for
+            # this, not for the publishing and claiming that follow.
+            async with self.database.sessions() as session, session.begin():
+                if not await store.try_lead(session):
+                    return False
                 lookback = timedelta(seconds=self.settings.event_expiry_lookback_seconds)
                 expired = await store.record_expiries(session, now, lookback)
                 reviews = await store.record_review_dates(session, now, lookback)
+        async with self.database.sessions() as session, session.begin():
+            if not await store.try_lead(session):
+                return bool(expired or reviews)
             published = await store.publish(session, now)
             claims = await store.claim(session, now, room, lease, utcnow())
         if scan:

@@ -369,9 +369,11 @@ async def delivered_many(
     session: AsyncSession, attempts: list[tuple[Claim, datetime, Result]]
 ) -> None:
     """Successful attempts, each logged and its delivery done, in one round trip each for
-    the log and the deliveries (executemany)."""
+    the log and the deliveries (executemany). In endpoint order: two replicas recording at
+    once then take the endpoints' rows in the same order, and cannot deadlock."""
     if not attempts:
         return
+    attempts = sorted(attempts, key=lambda attempt: (attempt[0].endpoint_id, attempt[0].event.id))
     await session.execute(
         _LOG,
         [
