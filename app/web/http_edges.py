@@ -125,11 +125,45 @@ def with_cors(app: ASGIApp, origins: tuple[str, ...]) -> ASGIApp:
     return SafeHeaders(cors)
 
 
+# The request line and headers together, at most: a bearer token is 1 or 2 KiB, and nothing
+# this service reads needs more. httptools itself sets no bound, so a client could make the
+# server hold (and parse) headers without end.
+MAX_HEAD_BYTES = 32 * 1024
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, answering the requests it cannot parse (bad request
     line, bad header, bad chunked framing, conflicting lengths, bad URL) with a problem
-    instead of plain text (the connection is closed after it, as uvicorn does), and offering
-    each request the one-write answer (app/web/whole_response.py)."""
+    instead of plain text (the connection is closed after it, as uvicorn does), refusing a
+    head over MAX_HEAD_BYTES with 431, and offering each request the one-write answer
+    (app/web/whole_response.py)."""
+
+    _head_bytes = 0
+    _head_too_large = False
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            # Raised inside the parser's callback: httptools stops and uvicorn answers
+            # through send_400_response, which sees why.
+            self._head_too_large = True
+            raise _HeadTooLarge
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
@@ -140,13 +174,23 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
             offer(self.scope, cycle)  # type: ignore[arg-type]
 
     def send_400_response(self, msg: str) -> None:
-        body = problem_body(
-            400,
-            "bad-request",
-            "The request could not be read.",
-            "The request is not valid HTTP/1.1 (request line, headers or body framing).",
-        )
-        content = [b"HTTP/1.1 400 Bad Request\r\n"]
+        if self._head_too_large:
+            status_line = b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+            body = problem_body(
+                431,
+                "headers-too-large",
+                "The request's headers are too large.",
+                f"The request line and headers together may be at most {MAX_HEAD_BYTES} bytes.",
+            )
+        else:
+            status_line = b"HTTP/1.1 400 Bad Request\r\n"
+            body = problem_body(
+                400,
+                "bad-request",
+                "The request could not be read.",
+                "The request is not valid HTTP/1.1 (request line, headers or body framing).",
+            )
+        content = [status_line]
         for name, value in self.server_state.default_headers:
             content.extend([name, b": ", value, b"\r\n"])
         for name, value in (
