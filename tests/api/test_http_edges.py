@@ -380,12 +380,19 @@ async def test_one_caching_policy_on_every_answer_with_personal_data(service: Se
 async def test_http_the_server_cannot_read_gets_a_400_problem(
     service: Service, request_bytes: bytes
 ) -> None:
+    await _refused_by_the_server(service, request_bytes, 400, "bad-request")
+
+
+async def _refused_by_the_server(
+    service: Service, request_bytes: bytes, expected: int, slug: str
+) -> None:
+    """A problem from the HTTP layer itself, before the app, then the connection closed."""
     conn = await raw(service)
     await conn.send(request_bytes)
     status, headers, body = await conn.response()
-    assert_problem(status, headers, body, 400)
+    assert_problem(status, headers, body, expected)
     problem: dict[str, Any] = json.loads(body)
-    assert problem["type"].endswith(":bad-request")
+    assert problem["type"].endswith(f":{slug}")
     assert headers["cache-control"] == PERSONAL
     assert await conn.closed()
 
@@ -408,12 +415,7 @@ def _padding(total: int) -> bytes:
 async def test_a_head_over_32_kib_is_a_431_problem_and_the_connection_closed(
     service: Service, head: bytes
 ) -> None:
-    conn = await raw(service)
-    await conn.send(head)
-    status, headers, body = await conn.response()
-    assert_problem(status, headers, body, 431)
-    assert json.loads(body)["type"].endswith(":headers-too-large")
-    assert await conn.closed()
+    await _refused_by_the_server(service, head, 431, "headers-too-large")
 
 
 async def test_a_head_under_the_bound_is_read_as_usual(service: Service) -> None:
