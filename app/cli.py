@@ -159,6 +159,8 @@ def dev() -> None:
     # (examples/webhook_receiver.py). `crs serve` keeps both refusals.
     os.environ.setdefault("WEBHOOK_REQUIRE_HTTPS", "false")
     os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
+    # And a token pasted into /docs survives a reload (never in production: settings.py).
+    os.environ.setdefault("DOCS_PERSIST_AUTHORIZATION", "true")
     get_settings.cache_clear()
     settings = _settings()
     url = settings.database_url

@@ -180,9 +180,7 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=TAGS,
         redoc_url=None,
-        # A token pasted under Authorize stays through a reload of /docs (in the browser's
-        # local storage, as any page of this origin could read it: a development aid).
-        swagger_ui_parameters={"persistAuthorization": True},
+        swagger_ui_parameters={"persistAuthorization": settings.docs_persist_authorization},
         lifespan=lifespan,
         # Operation ids are the route functions' names (impose_marker, contact_check...).
         generate_unique_id_function=lambda route: route.name,

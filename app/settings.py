@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     # tokens `crs dev-token` prints is the one the running service expects.
     dev_issuer_port: int = Field(default=8001, ge=1, le=65535)
     cors_allow_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # /docs keeps a token pasted under Authorize through a reload, in the browser's local
+    # storage, where any page of this origin can read it and it outlives the session: a
+    # development aid (`make run` turns it on), off in production, where staff may share a
+    # browser.
+    docs_persist_authorization: bool = False
 
     @field_validator("cors_allow_origins", mode="before")
     @classmethod
