@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from time import monotonic
 
 from starlette.requests import Request
 
@@ -131,14 +132,51 @@ def _not_permitted(decision: matrix.Decision) -> NotPermitted:
     return NotPermitted(decision.action.value, kind, decision.allowed_roles, decision.reason)
 
 
+# Distinct (subject, rule) pairs remembered; emptied when full (a few lines logged again).
+_MAX_REFUSALS = 4096
+
+
+class RefusalLog:
+    """When to log a refusal: the first time a subject is refused by a rule, then at most
+    once a minute for the same pair, with how many went unlogged meanwhile. A client
+    retrying what it may not do (a misconfigured integration) cannot flood the logs."""
+
+    def __init__(self, interval: float = 60.0, now: Callable[[], float] = monotonic) -> None:
+        self._interval = interval
+        self._now = now
+        # (subject, rule) -> (when last logged, refusals since)
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def due(self, subject: str, rule: str) -> int | None:
+        """The refusals left unlogged since the last line, when this one is to be logged;
+        None when not."""
+        now = self._now()
+        key = (subject, rule)
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self._interval:
+            self._seen[key] = (seen[0], seen[1] + 1)
+            return None
+        if seen is None and len(self._seen) >= _MAX_REFUSALS:
+            self._seen.clear()
+        self._seen[key] = (now, 0)
+        return 0 if seen is None else seen[1]
+
+
+_refusals = RefusalLog()
+
+
 def _log_refusal(principal: VerifiedPrincipal, decision: matrix.Decision) -> None:
+    unlogged = _refusals.due(principal.subject, decision.rule)
+    if unlogged is None:
+        return
     # The subject is an opaque id, not a name; roles and the rule are policy, not personal.
     log.info(
-        "refused %s for subject %s with roles %s (%s)",
+        "refused %s for subject %s with roles %s (%s); %d more since the last such line",
         decision.rule,
         principal.subject,
         sorted(principal.roles),
         decision.reason,
+        unlogged,
     )
 
 
