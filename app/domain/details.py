@@ -276,7 +276,8 @@ class SocialMediaBlockDetails(_Details):
     posts: tuple[SocialMediaPost, ...] = Field(
         default=(),
         max_length=50,
-        description="Retained details of the public posts that led to the block.",
+        description="Retained details of the public posts that led to the block. They are "
+        "evidence: a variation adds the posts it gives, and those already retained stay.",
     )
 
 
@@ -290,6 +291,21 @@ MarkerDetails = (
     | ContactQuotaDetails
     | SocialMediaBlockDetails
 )
+
+
+def keep_retained(current: MarkerDetails, varied: MarkerDetails) -> MarkerDetails:
+    """A social-media block's retained posts are evidence (Appendix 2: evidence kept): a
+    variation may add posts but not drop one. The posts already retained stay first, in
+    their order, then the variation's new ones. Over 50 together fails validation, as a
+    request with as many would."""
+    if not isinstance(current, SocialMediaBlockDetails) or not isinstance(
+        varied, SocialMediaBlockDetails
+    ):
+        return varied
+    added = tuple(post for post in varied.posts if post not in current.posts)
+    return SocialMediaBlockDetails.model_validate(
+        {**varied.model_dump(), "posts": [p.model_dump() for p in current.posts + added]}
+    )
 
 
 # The details as responses carry them: every key is always sent (null when not given),

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import ActionContext
+from app.domain.details import keep_retained
 from app.domain.events.payloads import preferences_changed
 from app.domain.lifecycle.least_restrictive import closed_for_good
 from app.domain.markers import Marker
@@ -217,7 +218,7 @@ async def vary_marker(
     details = current.details
     if command.details is not None:
         try:
-            details = parse_details(current.kind, command.details)
+            details = keep_retained(current.details, parse_details(current.kind, command.details))
         except ValidationError as error:
             params = [
                 InvalidParam(

@@ -155,6 +155,39 @@ async def test_variation_keeps_the_previous_version_in_history(service: Service)
     assert history[1]["note"] == "Emails continued to be abusive."
 
 
+def _post(n: int) -> dict[str, str]:
+    return {"url": f"https://example.com/p/{n}", "description": f"Post {n}."}
+
+
+async def test_a_social_media_variation_keeps_the_retained_posts(service: Service) -> None:
+    # Evidence kept (Appendix 2): a variation adds posts; the ones retained stay.
+    imposed = marker("social_media_block")
+    imposed["details"] = {**imposed["details"], "posts": [_post(1), _post(2)]}
+    created = (await service.client.post("/customers/C1/markers", json=imposed)).json()
+    varied = await service.client.post(
+        f"/markers/{created['id']}/variations",
+        json={
+            "details": {"platform": "Facebook", "account": "@renamed", "posts": [_post(3)]},
+            "reason": "The account was renamed and posted again.",
+        },
+    )
+    assert varied.status_code == 200, varied.text
+    details = varied.json()["details"]
+    assert details["account"] == "@renamed"
+    assert [p["url"] for p in details["posts"]] == [_post(n)["url"] for n in (1, 2, 3)]
+    # Over the 50 a block may keep, together: refused as an imposition with as many would be.
+    too_many = {
+        "platform": "Facebook",
+        "account": "@renamed",
+        "posts": [_post(n) for n in range(10, 59)],
+    }
+    refused = await service.client.post(
+        f"/markers/{created['id']}/variations", json={"details": too_many, "reason": "r"}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["invalid_params"][0]["name"].startswith("body.details.posts")
+
+
 async def test_varying_an_old_version_is_a_conflict(service: Service) -> None:
     created = (
         await service.client.post("/customers/C1/markers", json=marker("channel_limit"))
