@@ -77,8 +77,65 @@ async def _seed(url: str) -> int:
 def serve() -> None:
     """Serve the API with uvicorn (workers from WEB_CONCURRENCY)."""
     _require_identity_provider(_settings())
+    _require_sealing_key(_settings())
     _database_url()
     _serve()
+
+
+def _require_sealing_key(settings: Settings) -> None:
+    """Webhook signing secrets are kept sealed (app/webhooks/secret_box.py): without a key
+    they would sit in the database as they are, for anyone with a dump to forge events."""
+    from app.settings import decode_sealing_key
+    from app.webhooks.secret_box import DEV_KEY
+
+    keys = settings.sealing_keys()
+    if not keys:
+        typer.echo(
+            "crs serve will not start without WEBHOOK_SECRETS_KEYS: the key that seals the "
+            "webhook signing secrets at rest. Make one with `crs new-secrets-key` and keep it "
+            "in a secret store, apart from the database (README: Configuration).",
+            err=True,
+        )
+        raise typer.Exit(2)
+    if decode_sealing_key(DEV_KEY) in keys:
+        typer.echo(
+            "crs serve will not start with make run's development key in "
+            "WEBHOOK_SECRETS_KEYS: it is public. Make one with `crs new-secrets-key`.",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+@app.command("new-secrets-key")
+def new_secrets_key() -> None:
+    """Print a fresh key for WEBHOOK_SECRETS_KEYS."""
+    from app.webhooks.secret_box import new_key
+
+    typer.echo(new_key())
+
+
+@app.command("seal-webhook-secrets")
+def seal_webhook_secrets() -> None:
+    """Seal every stored webhook secret with the first key of WEBHOOK_SECRETS_KEYS (those
+    stored before sealing, or under an older key still listed after it)."""
+    settings = _settings()
+    if not settings.sealing_keys():
+        typer.echo("WEBHOOK_SECRETS_KEYS is not set: nothing to seal with.", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"secrets sealed anew: {asyncio.run(_reseal(_database_url(), settings))}")
+
+
+async def _reseal(url: str, settings: Settings) -> int:
+    from app.persistence.db import Database
+    from app.webhooks.secret_box import SecretBox
+    from app.webhooks.subscriptions import reseal_all
+
+    database = Database.open(url, settings)
+    try:
+        async with database.sessions() as session, session.begin():
+            return await reseal_all(session, SecretBox(settings.sealing_keys()))
+    finally:
+        await database.close()
 
 
 def _require_identity_provider(settings: Settings) -> None:
@@ -161,6 +218,10 @@ def dev() -> None:
     os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true")
     # And a token pasted into /docs survives a reload (never in production: settings.py).
     os.environ.setdefault("DOCS_PERSIST_AUTHORIZATION", "true")
+    # Webhook secrets sealed with a public key that `crs serve` refuses.
+    from app.webhooks.secret_box import DEV_KEY
+
+    os.environ.setdefault("WEBHOOK_SECRETS_KEYS", DEV_KEY)
     get_settings.cache_clear()
     settings = _settings()
     url = settings.database_url

@@ -48,6 +48,7 @@ from app.web.idempotency import Idempotency
 from app.web.openapi import build_openapi
 from app.webhooks.dispatcher import Dispatcher
 from app.webhooks.router import router as webhooks_router
+from app.webhooks.secret_box import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,7 @@ def create_app(
     app.state.profile = profile
     app.state.lifecycle = with_lapse(load_lifecycle(profile.name), settings.lapse_override)
     app.state.gate = gate
+    app.state.secret_box = SecretBox(settings.sealing_keys())
     app.state.clock = clock
     app.state.event_source = (
         settings.event_source or f"urn:contact-restrictions:{profile.name.value}"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.domain.vocabulary import PolicyProfileName
@@ -155,6 +156,10 @@ class Settings(BaseSettings):
     webhook_ca_file: Path | None = None
     # After this many events in a row fail for good, the endpoint is disabled.
     webhook_disable_after_failed_events: int = Field(default=5, ge=1, le=1000)
+    # Keys sealing the webhook signing secrets at rest (app/webhooks/secret_box.py): comma-
+    # separated, each 32 random bytes in base64 (`crs new-secrets-key`); the first seals,
+    # every one opens. `crs serve` will not start without one.
+    webhook_secrets_keys: SecretStr | None = None
     # After a rotation the old secret signs too, for this long.
     webhook_rotation_overlap_seconds: float = Field(default=86_400.0, ge=0, le=30 * 86_400)
     # How far back the dispatcher looks for markers that ended by time without their event
@@ -181,6 +186,26 @@ class Settings(BaseSettings):
                     )
         return value
 
+    @field_validator("webhook_secrets_keys")
+    @classmethod
+    def _sealing_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        for number, text in enumerate(value.get_secret_value().split(","), 1):
+            try:
+                decode_sealing_key(text)
+            except ValueError as error:
+                # Never the key itself in the message.
+                raise ValueError(f"key {number}: {error}") from None
+        return value
+
+    def sealing_keys(self) -> tuple[bytes, ...]:
+        """WEBHOOK_SECRETS_KEYS as bytes, the sealing key first; empty when unset."""
+        if self.webhook_secrets_keys is None:
+            return ()
+        texts = self.webhook_secrets_keys.get_secret_value().split(",")
+        return tuple(decode_sealing_key(text) for text in texts)
+
     @field_validator("oidc_role_map")
     @classmethod
     def _role_names(cls, value: dict[str, str]) -> dict[str, str]:
@@ -191,6 +216,22 @@ class Settings(BaseSettings):
                     '"team_leader"}'
                 )
         return value
+
+
+SEALING_KEY_BYTES = 32
+
+
+def decode_sealing_key(text: str) -> bytes:
+    """A sealing key as configured: 32 bytes in base64 (url-safe or standard, padding
+    optional)."""
+    cleaned = text.strip().replace("+", "-").replace("/", "_")
+    try:
+        key = base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
+    except ValueError:
+        raise ValueError("is not base64") from None
+    if len(key) != SEALING_KEY_BYTES:
+        raise ValueError(f"is {len(key)} bytes, not {SEALING_KEY_BYTES}")
+    return key
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from app.webhooks.secret_box import new_key
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -71,6 +73,8 @@ def serve(
         "PORT": str(port),
         "WEB_CONCURRENCY": os.environ.get("BENCH_WORKERS", "1"),
         "LOG_LEVEL": "WARNING",
+        # `crs serve` needs a key to seal webhook secrets with: a fresh one per run.
+        "WEBHOOK_SECRETS_KEYS": os.environ.get("WEBHOOK_SECRETS_KEYS") or new_key(),
         **env,
     }
     argv = [sys.executable, "-m", module]

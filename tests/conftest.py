@@ -91,9 +91,14 @@ async def clean_db(db_url: str) -> AsyncIterator[str]:
     yield db_url
 
 
+# Webhook secrets are sealed in every test, as `crs serve` requires.
+TEST_SEALING_KEY = "dGVzdHMnIGtleSBmb3Igd2ViaG9vayBzZWNyZXRzISE"
+
+
 def test_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "policy_profile": "flintshire",
+        "webhook_secrets_keys": TEST_SEALING_KEY,
         "heartbeat_interval_seconds": 0.2,
         "stale_after_seconds": 2.0,
         "db_connect_timeout_seconds": 0.5,

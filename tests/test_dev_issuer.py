@@ -257,3 +257,31 @@ def test_crs_serve_refuses_the_development_audience(tmp_path: Path) -> None:
     assert refused.returncode != 0
     assert DEV_AUDIENCE in refused.stderr
     assert "development" in refused.stderr
+
+
+def test_crs_serve_refuses_to_start_without_a_key_to_seal_webhook_secrets(
+    tmp_path: Path,
+) -> None:
+    from app.webhooks.secret_box import DEV_KEY
+
+    provider = {
+        "DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/none",
+        "OIDC_ISSUER": "https://sso.example.gov.uk/realms/council",
+        "OIDC_AUDIENCE": "contact-restrictions",
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "DATA_DIR": str(tmp_path),
+    }
+    missing = crs("serve", **provider, WEBHOOK_SECRETS_KEYS="")
+    assert missing.returncode == 2
+    assert "WEBHOOK_SECRETS_KEYS" in missing.stderr
+    assert "crs new-secrets-key" in missing.stderr
+    public = crs("serve", **provider, WEBHOOK_SECRETS_KEYS=DEV_KEY)
+    assert public.returncode == 2
+    assert "development key" in public.stderr
+    malformed = crs("serve", **provider, WEBHOOK_SECRETS_KEYS="not-a-key")
+    assert malformed.returncode == 2
+    assert "webhook_secrets_keys" in malformed.stderr.lower()
+    assert "not-a-key" not in malformed.stderr  # a key is never echoed back
+    made = crs("new-secrets-key")
+    assert made.returncode == 0 and len(made.stdout.strip()) == 43

@@ -28,6 +28,7 @@ from app.persistence.changes import CHANGES_CHANNEL
 from app.persistence.db import DATABASE_ERRORS, Database
 from app.settings import Settings
 from app.webhooks import store
+from app.webhooks.secret_box import SecretBox
 from app.webhooks.sender import Outcome, Result, send
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Dispatcher:
         self.metrics = metrics
         self.dsn = dsn
         self.settings = settings
+        self.box = SecretBox(settings.sealing_keys())
         self.source = source
         # The service's clock: expiries and retries are due by it, so a test can move time.
         self.clock = clock
@@ -179,7 +181,7 @@ class Dispatcher:
             if not await store.try_lead(session):
                 return bool(expired or reviews)
             published = await store.publish(session, now)
-            claims = await store.claim(session, now, room, lease, utcnow())
+            claims = await store.claim(session, now, room, lease, utcnow(), self.box)
         if scan:
             self._next_scan = time.monotonic() + self.settings.dispatcher_poll_seconds
         self.metrics.events_published.inc(published)

@@ -60,8 +60,10 @@ async def create_subscription(
     request: Request,
     context: ActionContext = Depends(MANAGE),
 ) -> dict[str, Any]:
-    row = await service.create(db, context, body, _settings(request), at)
-    return {**subscription_json(row, at), "secret": row.secret}
+    row, secret = await service.create(
+        db, context, body, _settings(request), at, request.app.state.secret_box
+    )
+    return {**subscription_json(row, at), "secret": secret}
 
 
 @router.get(
@@ -132,7 +134,9 @@ async def rotate_secret(
     _: ActionContext = Depends(MANAGE),
 ) -> dict[str, Any]:
     overlap = timedelta(seconds=_settings(request).webhook_rotation_overlap_seconds)
-    row, secret = await service.rotate(db, subscription_id, overlap, at)
+    row, secret = await service.rotate(
+        db, subscription_id, overlap, at, request.app.state.secret_box
+    )
     return {
         "id": row.id,
         "secret": secret,

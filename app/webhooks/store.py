@@ -4,6 +4,7 @@ the caller's transaction."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,10 @@ from app.persistence.changes import CHANGES_CHANNEL
 from app.persistence.marker_rows import MARKER_COLUMNS, marker_from_row
 from app.persistence.outbox import event_of
 from app.persistence.tables import MarkerRow, OutboxEventRow, WebhookEndpointRow
+from app.webhooks.secret_box import SecretBox, SecretBoxError
 from app.webhooks.sender import Result
+
+log = logging.getLogger(__name__)
 
 # One dispatcher at a time publishes and claims, whichever replica it runs in.
 DISPATCH_LOCK = 0x6372_735F_6576  # "crs_ev"
@@ -235,18 +239,49 @@ _CLAIM = text(
 )
 
 
-def secrets_in_force(endpoint: WebhookEndpointRow, at: datetime) -> tuple[str, ...]:
+def secrets_in_force(endpoint: WebhookEndpointRow, at: datetime, box: SecretBox) -> tuple[str, ...]:
+    """The secrets that sign a delivery now, opened. SecretBoxError when one does not open
+    (the key it was sealed with is no longer configured)."""
+    bound_to = str(endpoint.id)
+    current = box.open(endpoint.secret, bound_to)
     if (
         endpoint.previous_secret is not None
         and endpoint.previous_secret_until is not None
         and endpoint.previous_secret_until > at
     ):
-        return (endpoint.secret, endpoint.previous_secret)
-    return (endpoint.secret,)
+        return (current, box.open(endpoint.previous_secret, bound_to))
+    return (current,)
+
+
+# Endpoints whose secret would not open, logged once each (not at every turn).
+_unopened: set[uuid.UUID] = set()
+
+
+def _openable(
+    endpoints: dict[uuid.UUID, WebhookEndpointRow], at: datetime, box: SecretBox
+) -> dict[uuid.UUID, tuple[str, ...]]:
+    secrets: dict[uuid.UUID, tuple[str, ...]] = {}
+    for endpoint_id, endpoint in endpoints.items():
+        try:
+            secrets[endpoint_id] = secrets_in_force(endpoint, at, box)
+        except SecretBoxError as error:
+            # Never sent unsigned: its deliveries wait (their leases run out) until the
+            # key is configured again.
+            if endpoint_id not in _unopened:
+                _unopened.add(endpoint_id)
+                log.error(
+                    "webhook endpoint %s: its secret cannot be opened: %s", endpoint_id, error
+                )
+    return secrets
 
 
 async def claim(
-    session: AsyncSession, now: datetime, limit: int, lease_seconds: float, real_now: datetime
+    session: AsyncSession,
+    now: datetime,
+    limit: int,
+    lease_seconds: float,
+    real_now: datetime,
+    box: SecretBox,
 ) -> list[Claim]:
     if limit <= 0:
         return []
@@ -269,16 +304,18 @@ async def claim(
             )
         )
     }
+    secrets = _openable(endpoints, real_now, box)
     return [
         Claim(
             endpoint_id=c.endpoint_id,
             event=event_of(events[c.event_id]),
             attempts=c.attempts,
             url=endpoints[c.endpoint_id].url,
-            secrets=secrets_in_force(endpoints[c.endpoint_id], real_now),
+            secrets=secrets[c.endpoint_id],
             leased_until=c.leased_until,
         )
         for c in claimed
+        if c.endpoint_id in secrets
     ]
 
 

@@ -18,6 +18,7 @@ from app.persistence.tables import WebhookAttemptRow, WebhookEndpointRow
 from app.problems import InvalidParam, ProblemError, conflict, not_found, policy_violation
 from app.settings import Settings
 from app.webhooks.schemas import CreateSubscription, Redeliver, RedeliverOne
+from app.webhooks.secret_box import SecretBox
 
 
 def new_secret() -> str:
@@ -42,17 +43,21 @@ async def create(
     command: CreateSubscription,
     settings: Settings,
     now: datetime,
-) -> WebhookEndpointRow:
+    box: SecretBox,
+) -> tuple[WebhookEndpointRow, str]:
+    """The new subscription, and its secret (shown once: only its sealed form is kept)."""
     types = (
         None
         if command.event_types is None
         else [EventType.from_cloudevents_type(t).value for t in command.event_types]
     )
+    endpoint_id = uuid.uuid4()
+    secret = new_secret()
     row = WebhookEndpointRow(
-        id=uuid.uuid4(),
+        id=endpoint_id,
         url=checked_url(command.url, settings),
         event_types=types,
-        secret=new_secret(),
+        secret=box.seal(secret, str(endpoint_id)),
         status="active",
         failed_in_a_row=0,
         created_at=now,
@@ -61,7 +66,7 @@ async def create(
     )
     session.add(row)
     await session.flush()
-    return row
+    return row, secret
 
 
 async def listed(session: AsyncSession) -> list[WebhookEndpointRow]:
@@ -105,14 +110,35 @@ async def resume(
 
 
 async def rotate(
-    session: AsyncSession, endpoint_id: uuid.UUID, overlap: timedelta, now: datetime
+    session: AsyncSession,
+    endpoint_id: uuid.UUID,
+    overlap: timedelta,
+    now: datetime,
+    box: SecretBox,
 ) -> tuple[WebhookEndpointRow, str]:
     row = await found(session, endpoint_id, lock=True)
     _not_deleted(row)
     fresh = new_secret()
+    # The old secret moves as it is stored: sealed for this subscription either way.
     row.previous_secret, row.previous_secret_until = row.secret, now + overlap
-    row.secret, row.updated_at = fresh, now
+    row.secret, row.updated_at = box.seal(fresh, str(row.id)), now
     return row, fresh
+
+
+async def reseal_all(session: AsyncSession, box: SecretBox) -> int:
+    """Every stored secret sealed with the sealing key (those stored before sealing, or
+    under an older key, opened and sealed again): run after adding a key, before dropping
+    the old one. Returns how many were sealed anew."""
+    resealed = 0
+    for row in await session.scalars(select(WebhookEndpointRow).with_for_update()):
+        bound_to = str(row.id)
+        if not box.sealed_with_current(row.secret):
+            row.secret = box.seal(box.open(row.secret, bound_to), bound_to)
+            resealed += 1
+        if row.previous_secret is not None and not box.sealed_with_current(row.previous_secret):
+            row.previous_secret = box.seal(box.open(row.previous_secret, bound_to), bound_to)
+            resealed += 1
+    return resealed
 
 
 async def delete(

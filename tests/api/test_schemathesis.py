@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, _recreate
+from tests.conftest import ROOT, TEST_SEALING_KEY, _recreate
 from tests.issuer import ALL_ROLES, test_issuer
 
 CHECKS = (
@@ -61,6 +61,7 @@ def served(admin_url: str) -> Iterator[str]:
         "PORT": str(port),
         "HOST": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
+        "WEBHOOK_SECRETS_KEYS": TEST_SEALING_KEY,
         **{name.upper(): _env(value) for name, value in test_issuer().settings().items()},
     }
     server = subprocess.Popen(

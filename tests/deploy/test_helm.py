@@ -647,7 +647,13 @@ def test_config_reaches_the_pods(chart: helm.Chart) -> None:
     deployment = one(docs, "Deployment")
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["envFrom"] == [{"configMapRef": {"name": cm["metadata"]["name"]}}]
-    assert {e["name"] for e in container["env"]} == {"DATABASE_URL"}
+    env = {e["name"]: e for e in container["env"]}
+    assert set(env) == {"DATABASE_URL", "WEBHOOK_SECRETS_KEYS"}
+    # The sealing keys only ever from the Secret, never a literal value.
+    assert env["WEBHOOK_SECRETS_KEYS"]["valueFrom"]["secretKeyRef"] == {
+        "name": "contact-restrictions-webhook-secrets",
+        "key": "WEBHOOK_SECRETS_KEYS",
+    }
     assert cm["data"]["EVENT_SOURCE"] == "urn:contact-restrictions:wrexham:prod"
     assert container["image"].endswith("@sha256:" + "0" * 64)
     job = one(docs, "Job")
@@ -828,12 +834,16 @@ def test_bad_values_refused_by_helm(bad: Path, chart: helm.Chart) -> None:
 # ---------------------------------------------------------------------------
 
 DATABASE_URL = "postgresql://crs:pw@db.internal:5432/crs"
+# The sealing keys' Secret as the chart names it by default (no example renames it).
+SEALING_KEY = "c2VhbGluZy1rZXktZm9yLXRoZS1jaGFydC10ZXN0cyE"
+SEALING_SECRET = {("contact-restrictions-webhook-secrets", "WEBHOOK_SECRETS_KEYS"): SEALING_KEY}
 
 
 def api_environment(docs: list[Manifest], secrets: dict[tuple[str, str], str]) -> dict[str, str]:
     """The environment the API container starts with: its ConfigMap, then its own `env`
     (which wins), Secret references looked up in `secrets` by (name, key)."""
     (container,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    secrets = {**SEALING_SECRET, **secrets}
     config_maps = {d["metadata"]["name"]: d["data"] for d in by_kind(docs, "ConfigMap")}
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
@@ -1056,6 +1066,8 @@ def test_role_map_change_rolls_the_pods(chart: helm.Chart, default_docs: list[Ma
 # The events settings the chart leaves to the app's default: the retry schedule's scale
 # is for tests (production keeps every delay of the schedule).
 EVENTS_NOT_SET_BY_CHART = frozenset({"webhook_retry_scale"})
+# Set from an existing Secret the chart names, never from values.
+EVENTS_FROM_SECRETS = frozenset({"webhook_secrets_keys"})
 
 # (values section, key) -> the Settings field it sets.
 EVENTS_VALUES = {
@@ -1117,7 +1129,9 @@ def events_fields() -> set[str]:
 
 
 def test_every_events_setting_is_in_the_chart() -> None:
-    assert set(EVENTS_VALUES.values()) == events_fields() - EVENTS_NOT_SET_BY_CHART
+    assert set(EVENTS_VALUES.values()) == (
+        events_fields() - EVENTS_NOT_SET_BY_CHART - EVENTS_FROM_SECRETS
+    )
     assert set(FULL_EVENTS_EXPECTED) == set(EVENTS_VALUES.values())
 
 
@@ -1139,9 +1153,13 @@ def test_events_defaults_are_the_apps_own(
     )
     from_chart = settings_from(env, monkeypatch)
     bare = settings_from({}, monkeypatch)
-    for name in events_fields():
+    for name in events_fields() - EVENTS_FROM_SECRETS:
         assert getattr(from_chart, name) == getattr(bare, name), name
     assert "WEBHOOK_CA_FILE" not in env
+    # The sealing keys come from their Secret, whole, and the app reads them as keys.
+    from app.settings import decode_sealing_key
+
+    assert from_chart.sealing_keys() == (decode_sealing_key(SEALING_KEY),)
     assert "EVENT_SOURCE" not in env, "unset, the source names the policy profile"
 
 

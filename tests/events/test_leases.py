@@ -34,7 +34,9 @@ async def _owed(service: Service) -> None:
 
 async def _claim(service: Service, lease: float = 30.0) -> list[store.Claim]:
     async with service.app.state.database.sessions() as session, session.begin():
-        return await store.claim(session, utcnow(), 10, lease, utcnow())
+        return await store.claim(
+            session, utcnow(), 10, lease, utcnow(), service.app.state.secret_box
+        )
 
 
 async def _delivery(service: Service, claim: store.Claim) -> tuple[str, int]:

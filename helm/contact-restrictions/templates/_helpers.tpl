@@ -117,6 +117,18 @@ DATABASE_URL, always from the pre-existing Secret (never a literal).
 {{- end }}
 
 {{/*
+WEBHOOK_SECRETS_KEYS, the keys sealing the webhook signing secrets at rest, always from the
+pre-existing Secret (the pods will not start without it).
+*/}}
+{{- define "crs.secretsKeysEnv" -}}
+- name: WEBHOOK_SECRETS_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.webhooks.secretsKeys.existingSecret.name | quote }}
+      key: {{ .Values.webhooks.secretsKeys.existingSecret.key | quote }}
+{{- end }}
+
+{{/*
 OIDC_ROLE_MAP from an existing Secret, when oidc.roleMapExistingSecret names one
 (otherwise it is in the ConfigMap).
 */}}
