@@ -438,6 +438,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         _follow_profile(document, profile)
     source: str = getattr(app.state, "event_source", "urn:contact-restrictions:flintshire")
     document["webhooks"], schemas[SCHEMA_NAME] = webhook_components(source)
+    # The feed's events are the webhooks' events, envelope and all: one schema for both
+    # (the feed's own model is left loose; its items are documented as this).
+    page = schemas.get("EventPage")
+    if page is not None:
+        page["properties"]["events"]["items"] = {"$ref": f"#/components/schemas/{SCHEMA_NAME}"}
     _drop_unused(schemas, document)
     app.openapi_schema = copy.deepcopy(document)
     return app.openapi_schema

@@ -99,3 +99,25 @@ async def test_real_deliveries_match_the_document(clean_db: str) -> None:
         types.add(delivery.event["type"])
     assert len(types) == 5
     assert receiver.unverified == 0
+
+
+async def test_the_feed_documents_its_events_as_the_webhooks_and_is_valid_against_it(
+    clean_db: str,
+) -> None:
+    # One schema for an event, wherever it is read: a page of the feed validates against
+    # the document's EventPage, whose items are the webhooks' event.
+    page_schema = DOCUMENT["components"]["schemas"]["EventPage"]
+    assert page_schema["properties"]["events"]["items"] == {
+        "$ref": "#/components/schemas/WebhookCloudEvent"
+    }
+    async with serve(clean_db, **EVENTS) as service:
+        await customer_story(service, "DOC-FEED")
+        page = await service.client.get("/events", params={"after": "0", "limit": 10})
+    assert page.status_code == 200, page.text
+    assert len(page.json()["events"]) == 5
+    validator = Draft202012Validator(
+        {**page_schema, "components": DOCUMENT["components"]},
+        format_checker=FormatChecker(),
+    )
+    errors = [e.message for e in validator.iter_errors(page.json())]
+    assert errors == []
