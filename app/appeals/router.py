@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from app.appeals import annual_review, service
 from app.appeals.schemas import AnnualReviewReport, AppealList, DecideAppeal, LodgeAppeal
 from app.auth import Action, ActionContext, authorise
+from app.decisions.case_file import decision_json
 from app.decisions.schemas import DecisionOut
-from app.decisions.service import decision_json
 from app.deps import Lifecycle, Now, Precondition, Profile, WriteSession, tag
 from app.domain.lifecycle.annual_review import VERY_DIFFERENT_RATIO
 from app.problems import problem_responses

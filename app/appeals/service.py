@@ -1,13 +1,13 @@
 """Appeals against formal decisions, recorded on the case file as decision records.
 
 An appeal is a record of step `appeal` about the decision (`about_id`), written as every
-step is (app/decisions/service.py `_write`: the customer locked, the author from the token
+step is (app/decisions/records.py: the customer locked, the author from the token
 with the roles they held, the profile stamped). Its outcome is the appeal record's next
 version, not a separate record: the case file then shows each appeal once, as it stands,
 with the request kept in the version before; an appeal is decided once because its latest
 version either has an outcome or has not. A varied or overturned outcome changes the
-decision's markers through app/restrictions/service.py in the same transaction as the
-outcome: a marker change refused leaves the appeal undecided.
+decision's markers through app/decisions/marker_changes.py (so app/restrictions) in the same
+transaction as the outcome: a marker change refused leaves the appeal undecided.
 
 The rules are the lifecycle core's (app/domain/lifecycle/appeals.py): the deadline and
 lateness, the route, and the separation of duties."""
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -25,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.appeals.schemas import DecideAppeal, LodgeAppeal
 from app.auth import ActionContext
-from app.decisions.service import _admit, _lock_customer, _next_version, _write
+from app.decisions import case_file, marker_changes, records
 from app.domain.lifecycle.appeals import (
     AppealOutcome,
     Authored,
@@ -41,38 +40,28 @@ from app.domain.lifecycle.appeals import (
 )
 from app.domain.lifecycle.ladder import Step
 from app.domain.lifecycle.policy import LifecyclePolicy
+from app.domain.markers import Marker
 from app.domain.policy.profile import PolicyProfile
 from app.domain.preconditions import IfMatch
 from app.domain.time.clock import to_second
 from app.domain.time.london import to_london
 from app.domain.vocabulary import Action
-from app.persistence.changes import record_change
-from app.persistence.outbox import decision_recorded
-from app.persistence.tables import DecisionRow, MarkerRow
+from app.persistence.tables import DecisionRow
 from app.persistence.versions import latest_versions
 from app.problems import (
     InvalidParam,
     ProblemError,
     conflict,
-    not_found,
     policy_violation,
     precondition_failed,
 )
-from app.restrictions import service as restrictions
-from app.restrictions.schemas import LiftMarker, VaryMarker
+from app.restrictions.schemas import VaryMarker
 
 FUTURE = "is in the future: record an appeal once it has been received"
 APPEAL_DECIDED = "the appeal decided"
 # Steps whose author advised on the decision that followed them: the referral's author
 # asked for it, and a Chief Officer's advice is a later version of their referral.
 _ADVISING = (Step.REFERRAL.value, Step.CHIEF_OFFICER_REFERRAL.value)
-
-
-async def _latest(session: AsyncSession, record_id: uuid.UUID) -> DecisionRow:
-    row = await session.scalar(latest_versions(DecisionRow).where(DecisionRow.id == record_id))
-    if row is None:
-        raise not_found(f"decision {record_id}")
-    return row
 
 
 def _wrong_step(record: DecisionRow, wanted: Step, title: str) -> ProblemError:
@@ -125,7 +114,7 @@ async def lodge(
     appeal is recorded and flagged, never refused) and who decides it."""
     now = to_second(now)
     today = to_london(now).date()
-    decision = await _latest(session, decision_id)
+    decision = await case_file.latest(session, decision_id)
     if decision.step != Step.FORMAL_DECISION.value:
         raise _wrong_step(decision, Step.FORMAL_DECISION, "Only a formal decision is appealed.")
     _not_future("body.appeal_received_on", command.appeal_received_on, today)
@@ -151,7 +140,7 @@ async def lodge(
     if faults:
         raise policy_violation(faults, "Those dates do not fit the decision.")
     fields = {"decision_id": decision.id, "appeal_received_on": command.appeal_received_on}
-    await _admit(
+    await records.admit(
         session,
         profile,
         lifecycle,
@@ -192,7 +181,7 @@ async def lodge(
         },
         "decision_due": appeal_decision_due(command.appeal_received_on).isoformat(),
     }
-    return await _write(
+    return await records.write_first(
         session,
         context,
         profile,
@@ -261,15 +250,7 @@ def _conflicted(found: Conflict, decision_id: uuid.UUID) -> ProblemError:
     )
 
 
-async def _decision_markers(session: AsyncSession, decision_id: uuid.UUID) -> list[MarkerRow]:
-    rows = await session.scalars(
-        select(MarkerRow).where(MarkerRow.decision_id == decision_id).order_by(MarkerRow.id)
-    )
-    return list(rows.all())
-
-
-def _check_variations(command: DecideAppeal, markers: Sequence[MarkerRow]) -> None:
-    ours = {m.id for m in markers}
+def _check_variations(command: DecideAppeal, markers: Sequence[Marker]) -> None:
     faults: list[InvalidParam] = []
     if command.outcome is AppealOutcome.VARIED and not command.variations:
         faults.append(
@@ -283,22 +264,13 @@ def _check_variations(command: DecideAppeal, markers: Sequence[MarkerRow]) -> No
                 "takes none",
             )
         )
-    seen: set[uuid.UUID] = set()
-    for index, variation in enumerate(command.variations):
-        if variation.marker_id not in ours:
-            faults.append(
-                InvalidParam(
-                    name=f"body.variations.{index}.marker_id",
-                    reason="is not a marker the decision appealed imposed",
-                )
-            )
-        elif variation.marker_id in seen:
-            faults.append(
-                InvalidParam(
-                    name=f"body.variations.{index}.marker_id", reason="give each marker once"
-                )
-            )
-        seen.add(variation.marker_id)
+    faults.extend(
+        marker_changes.variation_faults(
+            [v.marker_id for v in command.variations],
+            markers,
+            "is not a marker the decision appealed imposed",
+        ).values()
+    )
     if faults:
         raise policy_violation(faults, "That outcome does not fit the decision.")
 
@@ -308,14 +280,13 @@ async def _apply(
     context: ActionContext,
     profile: PolicyProfile,
     command: DecideAppeal,
-    markers: Sequence[MarkerRow],
+    markers: Sequence[Marker],
     appeal_id: uuid.UUID,
     now: datetime,
 ) -> tuple[list[str], list[str]]:
     """The outcome's marker changes: (varied ids, lifted ids). The appeal's authority is the
     one the policy gives whoever hears it, so the markers change under `decide_appeal`, not
     under the impose rule of their kind (a Complaints Team member may not impose one)."""
-    hearing = replace(context, action=Action.DECIDE_APPEAL)
     varied: list[str] = []
     lifted: list[str] = []
     if command.outcome is AppealOutcome.VARIED:
@@ -323,43 +294,28 @@ async def _apply(
             change = VaryMarker.model_validate(
                 variation.model_dump(exclude={"marker_id"}, exclude_unset=True)
             )
-            try:
-                await restrictions.vary_marker(
-                    session,
-                    hearing.acting_for(change.on_behalf_of),
-                    profile,
-                    variation.marker_id,
-                    change,
-                    now,
-                )
-            except ProblemError as error:
-                raise _renamed(error, index) from None
+            await marker_changes.vary(
+                session,
+                context,
+                Action.DECIDE_APPEAL,
+                profile,
+                variation.marker_id,
+                change,
+                now,
+                index=index,
+            )
             varied.append(str(variation.marker_id))
     elif command.outcome is AppealOutcome.OVERTURNED:
-        for marker in markers:
-            if marker.lifted_at is not None or (
-                marker.ends_at is not None and marker.ends_at <= now
-            ):
-                continue
-            await restrictions.lift_marker(
-                session,
-                hearing,
-                marker.id,
-                LiftMarker(reason=f"Overturned on appeal {appeal_id}."),
-                now,
-            )
-            lifted.append(str(marker.id))
+        changed = await marker_changes.lift_standing(
+            session,
+            context,
+            Action.DECIDE_APPEAL,
+            markers,
+            f"Overturned on appeal {appeal_id}.",
+            now,
+        )
+        lifted = [c.after.id for c in changed]
     return varied, lifted
-
-
-def _renamed(error: ProblemError, index: int) -> ProblemError:
-    """A variation's fault, named where it is in the request."""
-    if error.invalid_params:
-        for param in error.invalid_params:
-            if param.name.startswith("body."):
-                param.name = f"body.variations.{index}.{param.name[len('body.') :]}"
-        error.detail = "; ".join(f"{p.name}: {p.reason}" for p in error.invalid_params)
-    return error
 
 
 async def decide(
@@ -375,12 +331,12 @@ async def decide(
     """Decide an appeal, once: by someone holding the role it was routed to who took no part
     in the decision; its markers changed as the outcome says, in the same transaction."""
     now = to_second(now)
-    found = await _latest(session, appeal_id)
+    found = await case_file.latest(session, appeal_id)
     if found.step != Step.APPEAL.value:
         raise _wrong_step(found, Step.APPEAL, "Only an appeal is decided as one.")
     # Two decisions on one appeal take turns; the second finds the first.
-    await _lock_customer(session, found.customer_ref)
-    current = await _latest(session, appeal_id)
+    await records.lock_customer(session, found.customer_ref)
+    current = await case_file.latest(session, appeal_id)
     if "outcome" in current.details:
         raise conflict(
             f"The appeal was decided ({current.details['outcome']}) on version "
@@ -393,11 +349,14 @@ async def decide(
     if if_match is not None and not if_match.matches(current.version):
         raise precondition_failed(current.version)
     assert current.about_id is not None
-    decision = await _latest(session, current.about_id)
+    decision = await case_file.latest(session, current.about_id)
     found_conflict = appeal_conflict(context.actor, await participants(session, decision))
     if found_conflict is not None:
         raise _conflicted(found_conflict, decision.id)
-    markers = await _decision_markers(session, decision.id)
+    # In the order of their ids, as the outcome lists those it lifted.
+    markers = sorted(
+        await case_file.markers_of(session, decision.id), key=lambda m: uuid.UUID(m.id)
+    )
     _check_variations(command, markers)
     varied, lifted = await _apply(session, context, profile, command, markers, appeal_id, now)
     details = {
@@ -413,20 +372,20 @@ async def decide(
             "your complaint."
         ),
     }
-    row = _next_version(
-        current, context, profile, now, details, f"{APPEAL_DECIDED}: {command.outcome.value}"
-    )
-    session.add(row)
-    await session.flush()
     # Its event, after the events of the markers it changed (app/domain/events).
-    await record_change(
-        session, context, current.customer_ref, now, event=decision_recorded(row, now)
+    return await records.write_next_version(
+        session,
+        context,
+        profile,
+        current,
+        details,
+        f"{APPEAL_DECIDED}: {command.outcome.value}",
+        now,
     )
-    return row
 
 
 async def list_appeals(session: AsyncSession, decision_id: uuid.UUID) -> Sequence[DecisionRow]:
-    await _latest(session, decision_id)
+    await case_file.latest(session, decision_id)
     rows = await session.scalars(
         latest_versions(DecisionRow).where(
             DecisionRow.about_id == decision_id, DecisionRow.step == Step.APPEAL.value

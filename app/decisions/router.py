@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 
 from app.auth import Action, ActionContext, authorise
-from app.decisions import service
+from app.decisions import case_file, chief_officer, corrections, formal_decision, ladder
 from app.decisions.schemas import (
     ChiefOfficerAdvice,
     CorrectDecision,
@@ -25,6 +25,7 @@ from app.decisions.schemas import (
     TerminateCall,
     Worklist,
 )
+from app.decisions.worklist import items_for
 from app.deps import Lifecycle, Now, Precondition, Profile, WriteSession, tag
 from app.incidents.service import incident_json
 from app.problems import problem_responses
@@ -61,8 +62,8 @@ async def record_call_warning(
     lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.RECORD_CALL_WARNING)),
 ) -> dict[str, Any]:
-    row = await service.record_call_warning(db, context, profile, lifecycle, customer_ref, body, at)
-    return service.decision_json(row)
+    row = await ladder.record_call_warning(db, context, profile, lifecycle, customer_ref, body, at)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -84,8 +85,8 @@ async def terminate_call(
     lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.TERMINATE_CALL)),
 ) -> dict[str, Any]:
-    row = await service.terminate_call(db, context, profile, lifecycle, customer_ref, body, at)
-    return service.decision_json(row)
+    row = await ladder.terminate_call(db, context, profile, lifecycle, customer_ref, body, at)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -108,8 +109,8 @@ async def restrict_telephone(
     lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.RESTRICT_TELEPHONE)),
 ) -> dict[str, Any]:
-    row = await service.restrict_telephone(db, context, profile, lifecycle, customer_ref, body, at)
-    return service.decision_json(row)
+    row = await ladder.restrict_telephone(db, context, profile, lifecycle, customer_ref, body, at)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -130,8 +131,8 @@ async def send_warning_letter(
     lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.SEND_WARNING_LETTER)),
 ) -> dict[str, Any]:
-    row = await service.send_warning_letter(db, context, profile, lifecycle, customer_ref, body, at)
-    return service.decision_json(row)
+    row = await ladder.send_warning_letter(db, context, profile, lifecycle, customer_ref, body, at)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -152,8 +153,8 @@ async def refer(
     lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.REFER)),
 ) -> dict[str, Any]:
-    row = await service.refer(db, context, profile, lifecycle, customer_ref, body, at)
-    return service.decision_json(row)
+    row = await ladder.refer(db, context, profile, lifecycle, customer_ref, body, at)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -176,10 +177,10 @@ async def refer_to_chief_officer(
     lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.REFER_TO_CHIEF_OFFICER)),
 ) -> dict[str, Any]:
-    row = await service.refer_to_chief_officer(
+    row = await chief_officer.refer_to_chief_officer(
         db, context, profile, lifecycle, customer_ref, body, at
     )
-    return service.decision_json(row)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -203,9 +204,9 @@ async def advise_on_referral(
     response: Response,
     context: ActionContext = Depends(authorise(Action.ADVISE_ON_REFERRAL)),
 ) -> dict[str, Any]:
-    row = await service.advise(db, context, profile, decision_id, body, at, if_match)
+    row = await chief_officer.advise(db, context, profile, decision_id, body, at, if_match)
     tag(response, row.version)
-    return service.decision_json(row)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -235,10 +236,10 @@ async def make_formal_decision(
     lifecycle: Lifecycle,
     context: ActionContext = Depends(authorise(Action.MAKE_FORMAL_DECISION)),
 ) -> dict[str, Any]:
-    row = await service.make_formal_decision(
+    row = await formal_decision.make_formal_decision(
         db, context, profile, lifecycle, customer_ref, body, at
     )
-    return service.decision_json(row)
+    return case_file.decision_json(row)
 
 
 @router.post(
@@ -264,9 +265,9 @@ async def correct_decision(
     response: Response,
     context: ActionContext = Depends(authorise(Action.READ_DECISIONS)),
 ) -> dict[str, Any]:
-    row = await service.correct(db, context, profile, decision_id, body, at, if_match)
+    row = await corrections.correct(db, context, profile, decision_id, body, at, if_match)
     tag(response, row.version)
-    return service.decision_json(row)
+    return case_file.decision_json(row)
 
 
 @router.get(
@@ -282,8 +283,8 @@ async def list_decisions(
     db: WriteSession,
     _: ActionContext = Depends(authorise(Action.READ_DECISIONS)),
 ) -> dict[str, Any]:
-    rows = await service.list_decisions(db, customer_ref)
-    return {"customer_ref": customer_ref, "decisions": [service.decision_json(r) for r in rows]}
+    rows = await case_file.list_decisions(db, customer_ref)
+    return {"customer_ref": customer_ref, "decisions": [case_file.decision_json(r) for r in rows]}
 
 
 @router.get(
@@ -301,10 +302,10 @@ async def read_decision(
     response: Response,
     _: ActionContext = Depends(authorise(Action.READ_DECISIONS)),
 ) -> dict[str, Any]:
-    row, incidents, markers = await service.get_decision(db, decision_id)
+    row, incidents, markers = await case_file.get_decision(db, decision_id)
     tag(response, row.version)
     return {
-        **service.decision_json(row),
+        **case_file.decision_json(row),
         "incidents": [incident_json(i) for i in incidents],
         "markers": [marker_json(m, at) for m in markers],
     }
@@ -323,7 +324,7 @@ async def worklist(
     profile: Profile,
     context: ActionContext = Depends(authorise(Action.READ_DECISIONS)),
 ) -> dict[str, Any]:
-    rows = await service.worklist(db, profile, context.principal.roles)
+    rows = await items_for(db, profile, context.principal.roles)
     return {
         "items": [
             {

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from app.auth import Action, ActionContext, authorise
-from app.decisions.service import decision_json
+from app.decisions.case_file import decision_json
 from app.deps import Lifecycle, Now, Profile, WriteSession
 from app.domain.lifecycle.reviews import ReviewState
 from app.problems import problem_responses
