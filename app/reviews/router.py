@@ -16,6 +16,7 @@ from app.domain.lifecycle.reviews import ReviewState
 from app.problems import problem_responses
 from app.reviews import service
 from app.reviews.schemas import RecordedReviewOut, RecordReview, ReviewList
+from app.reviews.worklist import WorklistFilter, worklist
 
 router = APIRouter(tags=["Reviews"])
 
@@ -120,6 +121,6 @@ async def list_reviews(
     ] = None,
     _: ActionContext = Depends(authorise(Action.READ_REVIEWS)),
 ) -> dict[str, Any]:
-    wanted = service.WorklistFilter(due_before, due_after, state, role, service_name)
-    entries, following = await service.worklist(db, profile, lifecycle, wanted, limit, cursor, at)
+    wanted = WorklistFilter(due_before, due_after, state, role, service_name)
+    entries, following = await worklist(db, profile, lifecycle, wanted, limit, cursor, at)
     return {"reviews": entries, "next_cursor": following}
