@@ -489,3 +489,62 @@ async def test_the_roles_each_record_was_made_with_are_kept(clean_db: str, profi
         role = "ccsm" if profile == "flintshire" else "complaints_lead"
         decision = await _decide(service, "C-ROLES", role, "who-1")
         assert decision["recorded_by_roles"] == [role]
+
+
+async def test_a_varied_outcome_names_a_repeated_marker_and_a_staff_on_behalf_of_in_place(
+    clean_db: str,
+) -> None:
+    cog = "chief_officer_governance"
+    async with serve(clean_db) as service:
+        decision = await _decide(service, "C-VARY-NAMED", "ccsm", "ccsm-1")
+        schedule_id = decision["marker_ids"][0]
+        lodged = await _lodge(service, decision["id"], date.today().isoformat())
+        appeal_id = lodged.json()["id"]
+        good = {"marker_id": schedule_id, "reason": "Varied on appeal.", "services": ["Housing"]}
+        twice = await _outcome(
+            service, appeal_id, cog, "cog-1", outcome="varied", variations=[good, good]
+        )
+        assert twice.status_code == 422, twice.text
+        assert twice.json()["invalid_params"] == [
+            {"name": "body.variations.1.marker_id", "reason": "give each marker once"}
+        ]
+        # Only a machine client acts for someone else: a member of staff's on_behalf_of is
+        # refused where it is in the request, and nothing is varied.
+        for_someone = await _outcome(
+            service,
+            appeal_id,
+            cog,
+            "cog-1",
+            outcome="varied",
+            variations=[{**good, "on_behalf_of": "CC-17"}],
+        )
+        assert for_someone.status_code == 422, for_someone.text
+        assert [p["name"] for p in for_someone.json()["invalid_params"]] == [
+            "body.variations.0.on_behalf_of"
+        ]
+        assert (await service.client.get(f"/markers/{schedule_id}")).json()["version"] == 1
+
+
+async def test_an_overturned_outcome_leaves_a_marker_already_lifted_as_it_was(
+    clean_db: str,
+) -> None:
+    async with serve(clean_db) as service:
+        decision = await _decide(service, "C-OVERTURN-REST", "ccsm", "ccsm-1")
+        schedule_id, spoc_id = decision["marker_ids"]
+        lifted = await service.client.post(
+            f"/markers/{schedule_id}/lift", json={"reason": "Lifted before the appeal."}
+        )
+        assert lifted.status_code == 200, lifted.text
+        lodged = await _lodge(service, decision["id"], date.today().isoformat())
+        overturned = await _outcome(
+            service,
+            lodged.json()["id"],
+            "chief_officer_governance",
+            "cog-1",
+            outcome="overturned",
+        )
+        assert overturned.status_code == 201, overturned.text
+        assert overturned.json()["details"]["markers_lifted"] == [spoc_id]
+        schedule = (await service.client.get(f"/markers/{schedule_id}")).json()
+        assert schedule["version"] == 2
+        assert schedule["lift_reason"] == "Lifted before the appeal."

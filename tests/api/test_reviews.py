@@ -541,3 +541,29 @@ async def test_the_reader_may_not_read_the_worklist(service: Service) -> None:
     assert refused.status_code == 403
     allowed = await service.client.get("/reviews", headers=service.bearer("auditor"))
     assert allowed.status_code == 200
+
+
+async def test_a_vary_naming_a_marker_twice_is_refused_where_the_second_mention_is(
+    service: Service,
+) -> None:
+    today = _start(service)
+    decision = await _decide(service, "R-TWICE", [SCHEDULE])
+    schedule_id = decision["marker_ids"][0]
+    variation = {"marker_id": schedule_id, "clear_end": True, "reason": "Open-ended."}
+    body = {
+        "outcome": "vary",
+        "reasons": "r",
+        "next_review_due": (today + timedelta(days=60)).isoformat(),
+        "variations": [variation, {**variation, "on_behalf_of": "CC-17"}],
+    }
+    refused = await _review(service, decision["id"], body, "ccsm")
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["invalid_params"] == [
+        {"name": "body.variations.1.marker_id", "reason": "give each marker once"},
+        {
+            "name": "body.variations.1.on_behalf_of",
+            "reason": "give on_behalf_of once, on the review itself",
+        },
+    ]
+    assert await _case_file_steps(service, "R-TWICE") == ["formal_decision"]
+    assert (await _marker(service, schedule_id))["version"] == 1
