@@ -142,12 +142,28 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
     head over MAX_HEAD_BYTES with 431, and offering each request the one-write answer
     (app/web/whole_response.py)."""
 
-    _head_bytes = 0
+    _head_bytes = 0  # the head's finished pieces (request line, headers), as parsed
+    _head_chunks = 0  # bytes of the reads that came wholly inside this head
+    _in_head = False
+    _began = False
     _head_too_large = False
+
+    def data_received(self, data: bytes) -> None:
+        self._began = False
+        super().data_received(data)
+        # httptools reports a header only once it is finished: one that never ends (or a
+        # URL) grows unseen. A read after the one the message began in, with the head still
+        # unfinished once it is parsed, is head through and through, so it is counted.
+        if self._in_head and not self._began and not self.transport.is_closing():
+            self._head_chunks += len(data)
+            if self._head_chunks > MAX_HEAD_BYTES:
+                self._head_too_large = True
+                self.send_400_response("Request header fields too large.")
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._head_bytes = 0
+        self._head_bytes = self._head_chunks = 0
+        self._in_head = self._began = True
 
     def on_url(self, url: bytes) -> None:
         self._count(len(url))
@@ -166,6 +182,7 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
             raise _HeadTooLarge
 
     def on_headers_complete(self) -> None:
+        self._in_head = False
         super().on_headers_complete()
         # The request's cycle is made and its task scheduled, not yet run: the scope can
         # still be given the extension. (An upgrade request gets no new cycle.)

@@ -418,6 +418,28 @@ async def test_a_head_over_32_kib_is_a_431_problem_and_the_connection_closed(
     await _refused_by_the_server(service, head, 431, "headers-too-large")
 
 
+@pytest.mark.parametrize(
+    "start",
+    [b"GET /healthz HTTP/1.1\r\nHost: x\r\nx-a: ", b"GET /healthz HTTP/1.1\r\nHost: x\r\nx-"],
+    ids=["endless-value", "endless-name"],
+)
+async def test_one_header_that_never_ends_is_refused_with_431(
+    service: Service, start: bytes
+) -> None:
+    # httptools reports a header only once it ends: this one never does, sent in pieces.
+    # 32 KiB, then 2 KiB more (and nothing after it, so the answer is not lost to a reset).
+    conn = await raw(service)
+    await conn.send(start)
+    await asyncio.sleep(0.01)
+    for _ in range(32):
+        await conn.send(b"a" * 1024)
+        await asyncio.sleep(0.002)
+    await conn.send(b"a" * 2048)
+    status, headers, body = await conn.response()
+    assert_problem(status, headers, body, 431)
+    assert await conn.closed()
+
+
 async def test_a_head_under_the_bound_is_read_as_usual(service: Service) -> None:
     conn = await raw(service)
     padded = b"GET /customers/C1/restrictions HTTP/1.1\r\nHost: x\r\n" + _auth()
