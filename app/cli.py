@@ -9,7 +9,7 @@ import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -122,10 +122,34 @@ def seal_webhook_secrets() -> None:
     if not settings.sealing_keys():
         typer.echo("WEBHOOK_SECRETS_KEYS is not set: nothing to seal with.", err=True)
         raise typer.Exit(2)
-    typer.echo(f"secrets sealed anew: {asyncio.run(_reseal(_database_url(), settings))}")
+    _rewrite_secrets(settings, unseal=False)
 
 
-async def _reseal(url: str, settings: Settings) -> int:
+@app.command("unseal-webhook-secrets")
+def unseal_webhook_secrets() -> None:
+    """Store every webhook secret opened again, in plain text: only before rolling back to a
+    release older than sealing (chart 0.4.0), which would sign with the sealed text."""
+    settings = _settings()
+    if not settings.sealing_keys():
+        typer.echo("WEBHOOK_SECRETS_KEYS is not set: nothing to open with.", err=True)
+        raise typer.Exit(2)
+    _rewrite_secrets(settings, unseal=True)
+
+
+def _rewrite_secrets(settings: Settings, *, unseal: bool) -> None:
+    rewritten, unopened = asyncio.run(_rewrite(_database_url(), settings, unseal))
+    typer.echo(f"secrets {'opened' if unseal else 'sealed anew'}: {rewritten}")
+    if unopened:
+        typer.echo(
+            f"{len(unopened)} subscription(s) have a secret no configured key opens, left as "
+            "they are (add the key they were sealed with, or rotate their secret): "
+            + ", ".join(str(endpoint) for endpoint in unopened),
+            err=True,
+        )
+        raise typer.Exit(1)
+
+
+async def _rewrite(url: str, settings: Settings, unseal: bool) -> tuple[int, list[Any]]:
     from app.persistence.db import Database
     from app.webhooks.secret_box import SecretBox
     from app.webhooks.subscriptions import reseal_all
@@ -133,7 +157,8 @@ async def _reseal(url: str, settings: Settings) -> int:
     database = Database.open(url, settings)
     try:
         async with database.sessions() as session, session.begin():
-            return await reseal_all(session, SecretBox(settings.sealing_keys()))
+            box = SecretBox(settings.sealing_keys())
+            return await reseal_all(session, box, unseal=unseal)
     finally:
         await database.close()
 

@@ -191,12 +191,16 @@ class Settings(BaseSettings):
     def _sealing_keys(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value().strip():
             return None
+        seen: set[bytes] = set()
         for number, text in enumerate(value.get_secret_value().split(","), 1):
             try:
-                decode_sealing_key(text)
+                key = decode_sealing_key(text)
             except ValueError as error:
                 # Never the key itself in the message.
                 raise ValueError(f"key {number}: {error}") from None
+            if key in seen:
+                raise ValueError(f"key {number} repeats an earlier one")
+            seen.add(key)
         return value
 
     def sealing_keys(self) -> tuple[bytes, ...]:

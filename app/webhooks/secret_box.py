@@ -4,8 +4,9 @@ A subscription's secret signs every delivery; whoever holds it can sign a forged
 that the CRM would trust (a restriction "lifted", say). The service must keep it to sign,
 so it cannot be hashed: it is sealed with AES-256-GCM under a key the database does not
 hold (`WEBHOOK_SECRETS_KEYS`), so a database dump, a replica or a backup alone does not
-give it away. The sealed text is bound to its subscription and column (the associated
-data), so it cannot be moved to another row.
+give it away. The sealed text is bound to its subscription (the associated data), so it
+cannot be moved to another subscription's row (a rotation moves it between the row's own
+current and previous columns, so the column is not part of the binding).
 
 Several keys may be configured: the first seals, every one opens (by a key id stored with
 the text), so the key can be rotated: add a new key first, run `crs seal-webhook-secrets`,
@@ -49,8 +50,11 @@ class SecretBox:
     def __init__(self, keys: Sequence[bytes]) -> None:
         """`keys`: the first seals; all open. With none, secrets are kept as given (tests
         and development only: `crs serve` will not start without a key)."""
-        self._keys = {key_id(key): AESGCM(key) for key in keys}
-        self._sealing = key_id(keys[0]) if keys else None
+        ids = [key_id(key) for key in keys]
+        if len(set(ids)) != len(ids):
+            raise ValueError("WEBHOOK_SECRETS_KEYS names a key twice")
+        self._keys = {kid: AESGCM(key) for kid, key in zip(ids, keys, strict=True)}
+        self._sealing = ids[0] if ids else None
 
     @property
     def sealing(self) -> bool:
@@ -71,10 +75,12 @@ class SecretBox:
         aead = self._keys.get(kid)
         if aead is None:
             raise SecretBoxError(f"sealed with key {kid}, which is not configured")
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         try:
-            return aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], bound_to.encode()).decode()
-        except InvalidTag:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            opened = aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], bound_to.encode())
+            return opened.decode()
+        # Altered, truncated or moved: whatever the way it fails, it is one answer.
+        except (InvalidTag, ValueError):
             raise SecretBoxError(f"does not open with key {kid}") from None
 
     def sealed_with_current(self, stored: str) -> bool:

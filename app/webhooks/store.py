@@ -240,8 +240,8 @@ _CLAIM = text(
 
 
 def secrets_in_force(endpoint: WebhookEndpointRow, at: datetime, box: SecretBox) -> tuple[str, ...]:
-    """The secrets that sign a delivery now, opened. SecretBoxError when one does not open
-    (the key it was sealed with is no longer configured)."""
+    """The secrets that sign a delivery now, opened. SecretBoxError when the current one
+    does not open (the key it was sealed with is no longer configured, or it is damaged)."""
     bound_to = str(endpoint.id)
     current = box.open(endpoint.secret, bound_to)
     if (
@@ -249,7 +249,12 @@ def secrets_in_force(endpoint: WebhookEndpointRow, at: datetime, box: SecretBox)
         and endpoint.previous_secret_until is not None
         and endpoint.previous_secret_until > at
     ):
-        return (current, box.open(endpoint.previous_secret, bound_to))
+        try:
+            return (current, box.open(endpoint.previous_secret, bound_to))
+        except SecretBoxError:
+            # Signed with the current secret alone: a rotation is how a subscription whose
+            # secret no longer opened gets going again.
+            return (current,)
     return (current,)
 
 
@@ -264,15 +269,25 @@ def _openable(
     for endpoint_id, endpoint in endpoints.items():
         try:
             secrets[endpoint_id] = secrets_in_force(endpoint, at, box)
+            _unopened.discard(endpoint_id)
         except SecretBoxError as error:
-            # Never sent unsigned: its deliveries wait (their leases run out) until the
-            # key is configured again.
             if endpoint_id not in _unopened:
                 _unopened.add(endpoint_id)
                 log.error(
                     "webhook endpoint %s: its secret cannot be opened: %s", endpoint_id, error
                 )
     return secrets
+
+
+# An endpoint whose secret will not open is never sent to unsigned: its deliveries go back
+# to the queue, due again in a while, so they do not take the places of other endpoints'.
+_UNOPENED_WAIT = timedelta(minutes=5)
+_PUT_BACK = text(
+    """
+    UPDATE webhook_deliveries SET leased_until = NULL, next_attempt_at = :next
+    WHERE endpoint_id = :endpoint AND event_id = :event AND leased_until = :lease
+    """
+)
 
 
 async def claim(
@@ -305,6 +320,20 @@ async def claim(
         )
     }
     secrets = _openable(endpoints, real_now, box)
+    waiting = [c for c in claimed if c.endpoint_id not in secrets]
+    if waiting:
+        await session.execute(
+            _PUT_BACK,
+            [
+                {
+                    "endpoint": c.endpoint_id,
+                    "event": c.event_id,
+                    "lease": c.leased_until,
+                    "next": now + _UNOPENED_WAIT,
+                }
+                for c in waiting
+            ],
+        )
     return [
         Claim(
             endpoint_id=c.endpoint_id,

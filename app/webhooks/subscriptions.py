@@ -18,7 +18,7 @@ from app.persistence.tables import WebhookAttemptRow, WebhookEndpointRow
 from app.problems import InvalidParam, ProblemError, conflict, not_found, policy_violation
 from app.settings import Settings
 from app.webhooks.schemas import CreateSubscription, Redeliver, RedeliverOne
-from app.webhooks.secret_box import SecretBox
+from app.webhooks.secret_box import SecretBox, SecretBoxError
 
 
 def new_secret() -> str:
@@ -125,20 +125,36 @@ async def rotate(
     return row, fresh
 
 
-async def reseal_all(session: AsyncSession, box: SecretBox) -> int:
+async def reseal_all(
+    session: AsyncSession, box: SecretBox, *, unseal: bool = False
+) -> tuple[int, list[uuid.UUID]]:
     """Every stored secret sealed with the sealing key (those stored before sealing, or
     under an older key, opened and sealed again): run after adding a key, before dropping
-    the old one. Returns how many were sealed anew."""
-    resealed = 0
+    the old one. With `unseal`, every secret is stored opened instead: before rolling back
+    to a release that cannot open them. How many were rewritten, and the subscriptions with
+    a secret no configured key opens (left as they are: their key is missing, or the text
+    is damaged)."""
+
+    def redone(stored: str, bound_to: str) -> str:
+        opened = box.open(stored, bound_to)  # also a check of what is already sealed
+        if unseal:
+            return opened
+        return stored if box.sealed_with_current(stored) else box.seal(opened, bound_to)
+
+    rewritten, unopened = 0, []
     for row in await session.scalars(select(WebhookEndpointRow).with_for_update()):
         bound_to = str(row.id)
-        if not box.sealed_with_current(row.secret):
-            row.secret = box.seal(box.open(row.secret, bound_to), bound_to)
-            resealed += 1
-        if row.previous_secret is not None and not box.sealed_with_current(row.previous_secret):
-            row.previous_secret = box.seal(box.open(row.previous_secret, bound_to), bound_to)
-            resealed += 1
-    return resealed
+        try:
+            secret = redone(row.secret, bound_to)
+            previous = (
+                None if row.previous_secret is None else redone(row.previous_secret, bound_to)
+            )
+        except SecretBoxError:
+            unopened.append(row.id)
+            continue
+        rewritten += (secret != row.secret) + (previous != row.previous_secret)
+        row.secret, row.previous_secret = secret, previous
+    return rewritten, unopened
 
 
 async def delete(

@@ -64,3 +64,17 @@ def test_configured_keys_are_32_bytes_of_base64() -> None:
     for bad in ("", "abc", "not base64 at all!!", new_key() + "AAAA"):
         with pytest.raises(ValueError):
             decode_sealing_key(bad)
+
+
+def test_a_damaged_sealed_text_is_a_secret_box_error_whatever_the_damage() -> None:
+    box = SecretBox([NEW])
+    sealed = box.seal("whsec_abc", "e")
+    kid = sealed.removeprefix(PREFIX).split(":")[0]
+    for damaged in (sealed[:-6], f"{PREFIX}{kid}:", f"{PREFIX}{kid}:abc", f"{PREFIX}{kid}:!!"):
+        with pytest.raises(SecretBoxError):
+            box.open(damaged, "e")
+
+
+def test_a_key_given_twice_is_refused() -> None:
+    with pytest.raises(ValueError, match="twice"):
+        SecretBox([NEW, NEW])
