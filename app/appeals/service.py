@@ -52,6 +52,7 @@ from app.problems import (
     InvalidParam,
     ProblemError,
     conflict,
+    invalid,
     policy_violation,
     precondition_failed,
 )
@@ -77,10 +78,10 @@ def _wrong_step(record: DecisionRow, wanted: Step, title: str) -> ProblemError:
 
 
 def _not_future(name: str, value: date, today: date) -> None:
+    # A date that has not come is bad input, as for every step of the ladder (not a
+    # policy refusal).
     if value > today:
-        raise policy_violation(
-            [InvalidParam(name=name, reason=FUTURE)], "Your request is not valid."
-        )
+        raise invalid(name, FUTURE)
 
 
 def notice_date(decision: DecisionRow) -> date:

@@ -92,7 +92,7 @@ async def advise(
         raise policy_violation(
             [
                 InvalidParam(
-                    name="decision_id",
+                    name="path.decision_id",
                     reason=f"is a {current.step} record, not a chief_officer_referral",
                 )
             ],

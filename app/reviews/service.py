@@ -84,7 +84,7 @@ async def _formal_decision(session: AsyncSession, decision_id: uuid.UUID) -> Dec
         raise policy_violation(
             [
                 InvalidParam(
-                    name="decision_id",
+                    name="path.decision_id",
                     reason=f"is a {row.step} record: only a formal_decision is reviewed",
                 )
             ],

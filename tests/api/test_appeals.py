@@ -165,6 +165,7 @@ async def test_an_appeal_is_refused_in_the_future_before_the_notice_or_against_n
         future = await _lodge(service, decision["id"], "2027-04-16")
         assert future.status_code == 422, future.text
         assert future.json()["invalid_params"][0]["name"] == "body.appeal_received_on"
+        assert future.json()["type"].endswith(":validation-error")
         early = await _lodge(
             service, decision["id"], "2027-04-15", decision_received_on="2027-04-14"
         )

@@ -583,6 +583,8 @@ async def test_flintshire_s_ccsm_asks_a_chief_officer_who_answers_on_the_referra
             "chief_officer",
         )
         assert wrong.status_code == 422, wrong.text
+        (param,) = wrong.json()["invalid_params"]
+        assert param["name"] == "path.decision_id" and "call_warning" in param["reason"]
 
 
 async def test_wrexham_s_ladder_has_no_chief_officer_referral(clean_db: str) -> None:

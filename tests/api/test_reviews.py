@@ -178,7 +178,7 @@ async def test_only_a_formal_decision_is_reviewed(service: Service) -> None:
     refused = await _review(service, warned.json()["id"], body, "ccsm")
     assert refused.status_code == 422, refused.text
     [param] = refused.json()["invalid_params"]
-    assert param["name"] == "decision_id" and "call_warning" in param["reason"]
+    assert param["name"] == "path.decision_id" and "call_warning" in param["reason"]
     missing = await _review(service, "00000000-0000-4000-8000-000000000000", body, "ccsm")
     assert missing.status_code == 404
 
