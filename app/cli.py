@@ -118,25 +118,24 @@ def new_secrets_key() -> None:
 def seal_webhook_secrets() -> None:
     """Seal every stored webhook secret with the first key of WEBHOOK_SECRETS_KEYS (those
     stored before sealing, or under an older key still listed after it)."""
-    settings = _settings()
-    if not settings.sealing_keys():
-        typer.echo("WEBHOOK_SECRETS_KEYS is not set: nothing to seal with.", err=True)
-        raise typer.Exit(2)
-    _rewrite_secrets(settings, unseal=False)
+    _rewrite_secrets(unseal=False)
 
 
 @app.command("unseal-webhook-secrets")
 def unseal_webhook_secrets() -> None:
     """Store every webhook secret opened again, in plain text: only before rolling back to a
     release older than sealing (chart 0.4.0), which would sign with the sealed text."""
+    _rewrite_secrets(unseal=True)
+
+
+def _rewrite_secrets(*, unseal: bool) -> None:
     settings = _settings()
     if not settings.sealing_keys():
-        typer.echo("WEBHOOK_SECRETS_KEYS is not set: nothing to open with.", err=True)
+        typer.echo(
+            f"WEBHOOK_SECRETS_KEYS is not set: nothing to {'open' if unseal else 'seal'} with.",
+            err=True,
+        )
         raise typer.Exit(2)
-    _rewrite_secrets(settings, unseal=True)
-
-
-def _rewrite_secrets(settings: Settings, *, unseal: bool) -> None:
     rewritten, unopened = asyncio.run(_rewrite(_database_url(), settings, unseal))
     typer.echo(f"secrets {'opened' if unseal else 'sealed anew'}: {rewritten}")
     if unopened:

@@ -27,7 +27,7 @@ from app.observability.metrics import Metrics
 from app.persistence.changes import CHANGES_CHANNEL
 from app.persistence.db import DATABASE_ERRORS, Database
 from app.settings import Settings
-from app.webhooks import store
+from app.webhooks import instants, store
 from app.webhooks.secret_box import SecretBox
 from app.webhooks.sender import Outcome, Result, send
 
@@ -175,8 +175,8 @@ class Dispatcher:
                 if not await store.try_lead(session):
                     return False
                 lookback = timedelta(seconds=self.settings.event_expiry_lookback_seconds)
-                expired = await store.record_expiries(session, now, lookback)
-                reviews = await store.record_review_dates(session, now, lookback)
+                expired = await instants.record_expiries(session, now, lookback)
+                reviews = await instants.record_review_dates(session, now, lookback)
         async with self.database.sessions() as session, session.begin():
             if not await store.try_lead(session):
                 return bool(expired or reviews)

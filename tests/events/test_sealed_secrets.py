@@ -72,15 +72,7 @@ async def test_a_secret_stored_before_sealing_signs_and_is_sealed_then_rekeyed(
         subscription = await subscribe(service, receiver)
         # As a release before sealing stored it: the secret itself.
         legacy = new_secret()
-        conn = await asyncpg.connect(asyncpg_dsn(clean_db))
-        try:
-            await conn.execute(
-                "UPDATE webhook_endpoints SET secret = $1 WHERE id = $2",
-                legacy,
-                uuid.UUID(subscription["id"]),
-            )
-        finally:
-            await conn.close()
+        await _set_secret(clean_db, subscription["id"], legacy)
         receiver.secret = legacy
         await customer_story(service, "LEGACY")
         await until(lambda: len(receiver.accepted) == 5)
